@@ -1,0 +1,1 @@
+"""tracuu indexer: files -> normalized documents -> structured chunks -> index."""

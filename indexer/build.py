@@ -1,0 +1,275 @@
+"""Incremental build: scan files, reuse what is unchanged, process the rest, write a new generation."""
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+from tqdm import tqdm
+
+from indexer import store
+from indexer.analyze import ANALYZER_VERSION, document_tokens
+from indexer.chunking import chunk_document
+from indexer.embed import DEFAULT_MODEL, Embedder, embedder_name, load_embedder
+from indexer.errors import IndexMismatch, LoadError, TracuuError
+from indexer.loaders import SUPPORTED_EXTENSIONS, load_file
+from indexer.normalize import NORMALIZER_VERSION, normalize_text
+from indexer.structure import parse_document
+from indexer.types import BuildSummary, Chunk, Document, LoadedFile, SkippedFile
+
+CHUNK_TOKENS = 220           # e5-small reads 512; ~220 keeps one idea per passage
+EMBED_BATCH = 32
+_PAGE_SEPARATOR = "\n\n"
+# Not directives: the corpus README and editor/OS leftovers.
+_IGNORED_NAMES = {"readme.md", "readme.txt", "thumbs.db"}
+
+
+@dataclass
+class BuildConfig:
+    index_dir: Path
+    roots: list[Path] = field(default_factory=list)   # empty: the roots recorded in the index
+    model: str = DEFAULT_MODEL
+    faiss_type: str = "flat"
+    rebuild: bool = False
+    progress: bool = True
+
+
+@dataclass
+class _Processed:
+    document: Document
+    chunks: list[Chunk]
+    tokens: list[list[str]]
+    vectors: np.ndarray | None = None
+
+
+def build_index(config: BuildConfig, embedder: Embedder | None = None) -> BuildSummary:
+    """Bring the index at `config.index_dir` in line with the files under its roots."""
+    began = time.perf_counter()
+    summary = BuildSummary()
+    with store.build_lock(config.index_dir):
+        old = None if config.rebuild else _open_previous(config)
+        roots = [p.resolve() for p in config.roots] or [Path(r) for r in (old.manifest.roots if old else [])]
+        if not roots:
+            raise TracuuError("nothing to index: name a file or folder, e.g. `tracuu index corpus/`")
+        files = scan(roots, summary)
+        name = embedder.name if embedder else embedder_name(config.model)
+        reusable = old.manifest.files if old else {}
+        kept: dict[str, _Processed] = {}
+        previous = _Previous(old) if isinstance(old, store.IndexReader) else None
+        todo: list[tuple[str, Path, str]] = []
+        for source, path in tqdm(files, desc="Kiểm tra tệp", unit="tệp", disable=not config.progress):
+            digest = _sha256(path, source, summary)
+            if digest is None:
+                continue
+            if reusable.get(source, {}).get("sha256") == digest:
+                kept[source] = previous.take(reusable[source]["doc_id"])
+            else:
+                todo.append((source, path, digest))
+                (summary.changed if source in reusable else summary.added).append(source)
+        summary.removed = sorted(set(reusable) - set(kept) - {s for s, _, _ in todo}
+                                 - {s.source for s in summary.skipped})
+        summary.unchanged = len(kept)
+        if old is not None and not todo and not summary.removed and config.faiss_type == old.manifest.faiss_type \
+                and sorted(map(str, roots)) == sorted(old.manifest.roots):
+            summary.documents, summary.chunks = old.manifest.documents, old.manifest.chunks
+            summary.seconds = time.perf_counter() - began
+            return summary  # nothing changed: no model load, no write
+        if embedder is None and (todo or old is None):
+            embedder = load_embedder(config.model)
+        fresh = _process_files(todo, embedder, summary, config.progress) if todo else {}
+        if fresh:
+            _embed(list(fresh.values()), embedder, config.progress, summary)
+        merged = {**kept, **fresh}
+        data = _assemble(merged)
+        manifest = store.Manifest(
+            embedder=name,
+            dim=embedder.dim if embedder else old.manifest.dim,
+            normalizer_version=NORMALIZER_VERSION,
+            analyzer_version=ANALYZER_VERSION,
+            faiss_type=config.faiss_type,
+            roots=[str(r) for r in roots],
+            files={s: {"sha256": p.document.sha256, "doc_id": p.document.doc_id} for s, p in merged.items()},
+        )
+        summary.seconds = time.perf_counter() - began
+        manifest.build_seconds = round(summary.seconds, 3)
+        store.write_index(config.index_dir, data, manifest)
+        summary.documents, summary.chunks = len(data.documents), len(data.chunks)
+        summary.seconds = time.perf_counter() - began
+    if old is not None:
+        old.close()
+    return summary
+
+
+def scan(roots: list[Path], summary: BuildSummary) -> list[tuple[str, Path]]:
+    """Files under the roots as (source, path); source is relative to its root, sorted for determinism."""
+    found: dict[str, Path] = {}
+    for root in roots:
+        if not root.exists():
+            summary.skipped.append(SkippedFile(str(root), "no such file or folder"))
+            continue
+        paths = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
+        for path in paths:
+            rel = path.name if root.is_file() else path.relative_to(root).as_posix()
+            if any(part.startswith(".") for part in Path(rel).parts) or path.name.lower() in _IGNORED_NAMES:
+                continue
+            if path.suffix.lower() not in SUPPORTED_EXTENSIONS:
+                summary.skipped.append(SkippedFile(rel, f"unsupported file type {path.suffix or '(none)'}"))
+                continue
+            if rel in found:
+                summary.skipped.append(SkippedFile(rel, f"same name under two roots ({found[rel]} and {path})"))
+                continue
+            found[rel] = path
+    return sorted(found.items())
+
+
+def doc_id_for(source: str) -> str:
+    """Stable id from the corpus-relative path, so links survive edits of the file."""
+    return hashlib.sha1(source.encode("utf-8")).hexdigest()[:12]
+
+
+def prepare_document(loaded: LoadedFile, sha256: str) -> Document:
+    """Normalize page by page (so page spans survive), then parse structure and metadata."""
+    parts: list[str] = []
+    pages: list[tuple[int, int, int]] = []
+    offset = 0
+    for number, raw in enumerate(loaded.pages, start=1):
+        text = normalize_text(raw)
+        if parts:
+            offset += len(_PAGE_SEPARATOR)
+        pages.append((number, offset, offset + len(text)))
+        parts.append(text)
+        offset += len(text)
+    text = _PAGE_SEPARATOR.join(parts)
+    parsed = parse_document(text)
+    return Document(
+        doc_id=doc_id_for(loaded.source), source=loaded.source, sha256=sha256, text=text, meta=parsed.meta,
+        sections=parsed.sections, tables=parsed.tables, footnotes=parsed.footnotes,
+        pages=tuple(pages) if loaded.paged else (),
+    )
+
+
+def embedding_text(chunk: Chunk) -> str:
+    """What the dense model and BM25 see: the passage under its title and section path."""
+    return f"{chunk.context}\n{chunk.display}" if chunk.context else chunk.display
+
+
+def _open_previous(config: BuildConfig) -> store.IndexReader | None:
+    manifest = store.read_manifest(config.index_dir)
+    if manifest is None:
+        return None
+    wanted = embedder_name(config.model)
+    if manifest.embedder != wanted:
+        raise IndexMismatch(
+            f"{config.index_dir} was built with {manifest.embedder!r}, not {wanted!r}; "
+            "rebuild it with --rebuild or choose another --index folder"
+        )
+    if (manifest.normalizer_version, manifest.analyzer_version) != (NORMALIZER_VERSION, ANALYZER_VERSION):
+        return _StaleText(manifest)  # text rules changed: keep the roots, reprocess every file
+    return store.IndexReader(config.index_dir)
+
+
+class _StaleText:
+    """Stands in for an index whose text rules are outdated: its roots are kept, its files are not reused."""
+
+    def __init__(self, manifest: store.Manifest) -> None:
+        self.manifest = store.Manifest(**{**manifest.__dict__, "files": {}})
+
+    def close(self) -> None:
+        pass
+
+
+class _Previous:
+    """Rows of the previous generation, grouped by document, to carry unchanged files over unembedded."""
+
+    def __init__(self, reader: store.IndexReader) -> None:
+        self.reader = reader
+        self.tokens = reader.tokens()
+        self.vectors = reader.vectors()
+        self.rows: dict[str, list[int]] = {}
+        for i, chunk in enumerate(reader.chunks):
+            self.rows.setdefault(chunk.doc_id, []).append(i)
+
+    def take(self, doc_id: str) -> _Processed:
+        rows = self.rows.get(doc_id, [])
+        return _Processed(
+            document=self.reader.document(doc_id),
+            chunks=[self.reader.chunks[i] for i in rows],
+            tokens=[self.tokens[i] for i in rows],
+            vectors=np.asarray(self.vectors[rows], dtype=np.float32),
+        )
+
+
+def _sha256(path: Path, source: str, summary: BuildSummary) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError as exc:
+        summary.skipped.append(SkippedFile(source, f"cannot read file: {exc.strerror or exc}"))
+        return None
+
+
+def _process_files(todo: list[tuple[str, Path, str]], embedder: Embedder, summary: BuildSummary,
+                   progress: bool) -> dict[str, _Processed]:
+    out: dict[str, _Processed] = {}
+    for source, path, digest in tqdm(todo, desc="Đọc và phân tích", unit="tệp", disable=not progress):
+        try:
+            document = prepare_document(load_file(path, source), digest)
+            chunks = chunk_document(document, embedder.token_len, CHUNK_TOKENS)
+            if not chunks:
+                raise LoadError(source, "no text left after normalization")
+        except LoadError as exc:
+            summary.skipped.append(SkippedFile(source, exc.reason))
+            _undo_change(summary, source)
+            continue
+        except Exception as exc:  # one bad file must never stop the build or damage the index
+            summary.skipped.append(SkippedFile(source, f"could not be processed ({type(exc).__name__}: {exc})"))
+            _undo_change(summary, source)
+            continue
+        tokens = [document_tokens(embedding_text(c)) for c in chunks]
+        out[source] = _Processed(document, chunks, tokens)
+    return out
+
+
+def _undo_change(summary: BuildSummary, source: str) -> None:
+    for bucket in (summary.added, summary.changed):
+        if source in bucket:
+            bucket.remove(source)
+
+
+def _embed(items: list[_Processed], embedder: Embedder, progress: bool, summary: BuildSummary) -> None:
+    texts = [embedding_text(c) for item in items for c in item.chunks]
+    vectors = np.zeros((len(texts), embedder.dim), dtype=np.float32)
+    with tqdm(total=len(texts), desc="Nhúng vector", unit="đoạn", disable=not progress) as bar:
+        for start in range(0, len(texts), EMBED_BATCH):
+            batch = texts[start : start + EMBED_BATCH]
+            vectors[start : start + len(batch)] = embedder.encode_documents(batch)
+            bar.update(len(batch))
+    summary.embedded_chunks = len(texts)
+    offset = 0
+    for item in items:
+        item.vectors = vectors[offset : offset + len(item.chunks)]
+        offset += len(item.chunks)
+
+
+def _assemble(merged: dict[str, _Processed]) -> store.IndexData:
+    documents, chunks, tokens, blocks = [], [], [], []
+    for source in sorted(merged):
+        item = merged[source]
+        documents.append(item.document)
+        chunks.extend(item.chunks)
+        tokens.extend(item.tokens)
+        blocks.append(item.vectors)
+    dim = blocks[0].shape[1] if blocks else 0
+    vectors = np.concatenate(blocks) if blocks else np.zeros((0, dim), np.float32)
+    return store.IndexData(documents=documents, chunks=chunks, vectors=vectors, tokens=tokens, aux=_aux(chunks))
+
+
+def _aux(chunks: list[Chunk]) -> dict:
+    """Models learned from the indexed text itself (the query-side diacritic restorer)."""
+    try:
+        from indexer.diacritics import train_restorer
+    except ImportError:
+        return {}
+    return {"diacritics": train_restorer([c.display for c in chunks])}

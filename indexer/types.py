@@ -1,0 +1,122 @@
+"""Value objects passed between the indexer stages (frozen, so stages cannot mutate each other's data)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class LoadedFile:
+    """A file decoded to text. PDFs keep one string per page so citations can name the page."""
+
+    source: str                     # corpus-relative path (posix separators)
+    pages: tuple[str, ...]          # one entry for non-paged formats
+    encoding: str                   # e.g. "utf-8", "utf-16", "cp1258", "tcvn3", "pdf", "docx", "html"
+    paged: bool = False             # True when pages are real pages (PDF)
+
+
+@dataclass(frozen=True)
+class Section:
+    """One heading of the document outline; [start, end) covers the heading and its body."""
+
+    label: str                      # heading line as written, e.g. "II. NHIỆM VỤ"
+    path: tuple[str, ...]           # labels from the root, e.g. ("II. NHIỆM VỤ", "7.")
+    level: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class TableRow:
+    """A table row rebuilt from a one-cell-per-line layout, with the headers it belongs to."""
+
+    start: int
+    end: int
+    label: str                      # row label, including its parent group ("Học sinh bỏ học › Học sinh THCS")
+    cells: tuple[tuple[str, str], ...]  # (column header, value)
+
+    def render(self) -> str:
+        """'Học sinh bỏ học › Học sinh THCS: 2019-2020: 0,43 %; 2020-2021: 0,6 %'."""
+        values = "; ".join(f"{h}: {v}" if h else v for h, v in self.cells)
+        return f"{self.label}: {values}" if values else self.label
+
+
+@dataclass(frozen=True)
+class Footnote:
+    marker: str                     # "¹"
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class DocMeta:
+    """Header metadata; a field the document does not state is None, never guessed."""
+
+    title: str | None = None
+    number: str | None = None       # "897/PH-GDĐT"
+    issuer: str | None = None
+    place: str | None = None
+    date: str | None = None         # ISO "2020-09-07"
+    doc_type: str | None = None     # "phương hướng", "kế hoạch", "hướng dẫn", "thông báo", "công văn", ...
+    school_years: tuple[str, ...] = ()
+    level: str | None = None        # "THCS", "THPT", "trung học", "mầm non", ...
+    references: tuple[str, ...] = ()  # document numbers cited in the text
+
+
+@dataclass(frozen=True)
+class Document:
+    doc_id: str
+    source: str
+    sha256: str                     # of the file bytes
+    text: str                       # normalized full text; every offset refers to it
+    meta: DocMeta
+    sections: tuple[Section, ...] = ()
+    tables: tuple[TableRow, ...] = ()
+    footnotes: tuple[Footnote, ...] = ()
+    pages: tuple[tuple[int, int, int], ...] = ()  # (page number, start, end); empty when not paged
+
+    def page_at(self, offset: int) -> int | None:
+        for number, start, end in self.pages:
+            if start <= offset < end:
+                return number
+        return None
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A retrievable passage. Invariant: text == document.text[start:end]."""
+
+    chunk_id: str
+    doc_id: str
+    ordinal: int
+    section: str                    # "II. NHIỆM VỤ › 7."
+    start: int
+    end: int
+    page: int | None
+    text: str
+    kind: str = "text"              # "text" | "table_row" | "footnote"
+    rendered: str | None = None     # table rows: "label: header: value; ..." (what is shown and embedded)
+    context: str = ""               # title + section path, prepended for embedding and BM25 only
+
+    @property
+    def display(self) -> str:
+        return self.rendered or self.text
+
+
+@dataclass
+class SkippedFile:
+    source: str
+    reason: str
+
+
+@dataclass
+class BuildSummary:
+    documents: int = 0
+    chunks: int = 0
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    embedded_chunks: int = 0
+    skipped: list[SkippedFile] = field(default_factory=list)
+    seconds: float = 0.0
