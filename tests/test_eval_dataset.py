@@ -1,0 +1,217 @@
+"""The evaluation set (eval/queries.jsonl), its loader, the relevance rule and the BEIR loader."""
+from __future__ import annotations
+
+import json
+import random
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from eval.dataset import KINDS, DatasetError, GoldItem, load_beir, load_queries, verify_quotes
+from eval.relevance import MIN_BLOCK_SHARE, fold_for_match, is_relevant, longest_block, relevant_gold
+from indexer.normalize import normalize_text
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT / "corpus"
+QUERIES = ROOT / "eval" / "queries.jsonl"
+UIT = ROOT.parent / "shared" / "benchmarks" / "uit-regulations"
+MIN_PER_KIND = {"lookup": 20, "numeric": 15, "semantic": 15, "crosslingual": 12, "docref": 10,
+                "metadata": 8, "nodiacritics": 15, "unanswerable": 10}
+MIN_PER_DOC = 12
+
+
+@pytest.fixture(scope="module")
+def queries():
+    return load_queries(QUERIES)
+
+
+# ---------------------------------------------------------------- the query set
+
+def test_set_size_and_kind_minimums(queries):
+    counts = Counter(q.kind for q in queries)
+    assert len(queries) >= 110
+    assert set(MIN_PER_KIND) == set(KINDS)
+    for kind, minimum in MIN_PER_KIND.items():
+        assert counts[kind] >= minimum, (kind, counts[kind])
+
+
+def test_every_gold_quote_is_an_exact_substring_of_its_file(queries):
+    assert verify_quotes(queries, CORPUS) == []
+
+
+def test_every_corpus_file_is_gold_for_enough_queries(queries):
+    per_doc = Counter(doc for q in queries for doc in {g.doc for g in q.gold})
+    files = sorted(p.name for p in CORPUS.glob("*.txt"))
+    assert files, "corpus/ is empty"
+    for name in files:
+        assert per_doc[name] >= MIN_PER_DOC, (name, per_doc[name])
+
+
+def test_ids_are_unique_and_sequential(queries):
+    assert [q.id for q in queries] == [f"q{i:03d}" for i in range(1, len(queries) + 1)]
+
+
+def test_unanswerable_have_no_gold_and_no_answer(queries):
+    for q in queries:
+        if q.kind == "unanswerable":
+            assert q.gold == () and q.answer is None, q.id
+        else:
+            assert q.gold, q.id
+
+
+def test_answers_are_written_in_a_gold_quote(queries):
+    # The answer is checked by folded containment in the answer text, so it must be text the
+    # corpus really contains, as written there: inside a gold quote, or completing the quote's
+    # last line (table quotes stop early so their label keeps >= 60% of the folded quote).
+    texts = {p.name: p.read_text(encoding="utf-8") for p in CORPUS.glob("*.txt")}
+
+    def line_completed(g: GoldItem) -> str:
+        text = texts[g.doc]
+        start = text.index(g.quote)
+        end = text.find("\n", start + len(g.quote))
+        return text[start:end if end >= 0 else len(text)]
+
+    for q in queries:
+        if q.answer is not None:
+            assert any(fold_for_match(q.answer) in fold_for_match(line_completed(g)) for g in q.gold), q.id
+
+
+def test_nodiacritics_queries_are_plain_ascii_and_crosslingual_are_english(queries):
+    for q in queries:
+        if q.kind == "nodiacritics":
+            assert q.query.isascii() and q.lang == "vi", q.id
+        if q.kind == "crosslingual":
+            assert q.lang == "en" and q.query.isascii(), q.id
+
+
+def test_queries_do_not_merely_copy_their_quotes(queries):
+    for q in queries:
+        for g in q.gold:
+            assert fold_for_match(g.quote) not in fold_for_match(q.query), q.id
+
+
+def test_gold_quotes_survive_normalization(queries):
+    # Passages are cut from the normalized text (spaces repaired, tone marks moved, dashes
+    # unified); folded, every quote must still be found there, or it could never be hit.
+    folded = {p.name: fold_for_match(normalize_text(p.read_text(encoding="utf-8")))
+              for p in CORPUS.glob("*.txt")}
+    for q in queries:
+        for g in q.gold:
+            assert fold_for_match(g.quote) in folded[g.doc], q.id
+
+
+# ---------------------------------------------------------------- the loader
+
+def _write(tmp_path: Path, *objects: dict) -> Path:
+    path = tmp_path / "q.jsonl"
+    path.write_text("\n".join(json.dumps(o, ensure_ascii=False) for o in objects) + "\n", encoding="utf-8")
+    return path
+
+
+GOOD = {"id": "q1", "query": "giáo dục STEM", "lang": "vi", "kind": "lookup",
+        "gold": [{"doc": "a.txt", "quote": "giáo dục STEM"}], "answer": None, "filters": {}}
+
+
+def test_load_queries_builds_frozen_objects(tmp_path):
+    [q] = load_queries(_write(tmp_path, GOOD))
+    assert q.gold == (GoldItem("a.txt", "giáo dục STEM"),) and q.filters == {}
+    with pytest.raises(AttributeError):
+        q.query = "x"  # type: ignore[misc]
+    assert hash(q)
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"kind": "lookups"}, "kind 'lookups'"),
+    ({"lang": "fr"}, "lang 'fr'"),
+    ({"gold": []}, "gold is empty"),
+    ({"kind": "unanswerable"}, "empty gold"),
+    ({"gold": [{"doc": "a.txt"}]}, "gold[0]"),
+    ({"glod": []}, "unknown fields ['glod']"),
+    ({"answer": 3}, "'answer'"),
+])
+def test_load_queries_names_line_and_problem(tmp_path, change, message):
+    bad = {**GOOD, "id": "q2", **change}
+    with pytest.raises(ValueError) as err:
+        load_queries(_write(tmp_path, GOOD, bad))
+    assert ":2:" in str(err.value) and message in str(err.value)
+
+
+def test_load_queries_rejects_duplicate_ids_and_bad_json(tmp_path):
+    with pytest.raises(DatasetError, match="duplicate id 'q1'"):
+        load_queries(_write(tmp_path, GOOD, GOOD))
+    path = tmp_path / "broken.jsonl"
+    path.write_text('{"id": "q1",\n', encoding="utf-8")
+    with pytest.raises(DatasetError, match=r"broken.jsonl:1: not valid JSON"):
+        load_queries(path)
+
+
+# ---------------------------------------------------------------- the relevance rule
+
+def test_fold_strips_marks_dd_case_and_non_alphanumerics():
+    assert fold_for_match("ĐỔI MỚI, Đào tạo!") == "doimoidaotao"
+    assert fold_for_match("hoà") == fold_for_match("hòa") == "hoa"
+    assert fold_for_match("Tỷ lệ:\t0,6 %") == "tyle06"
+    decomposed = "Ho\u0323c sinh"  # combining dot below, as in the NFD header of a corpus file
+    assert fold_for_match(decomposed) == "hocsinh"
+
+
+def test_containment_ignores_diacritics_spacing_and_glued_words():
+    assert is_relevant("1. Về chủ trương, định hướng chung của giáo dục trung học", "Vềchủtrương, định hướng")
+    assert is_relevant("HỌC SINH BỎ HỌC: 0,6%", "hoc sinh bo hoc 0,6 %")
+    assert is_relevant("Sở GD&ĐT Sơn La", "So GD DT Son La")
+    assert is_relevant("Học sinh THCS\n\t\t0,43 %\n\t\t0,6 %", "Học sinh THCS 0,43% 0,6%")
+
+
+def test_sixty_percent_rule_both_sides_of_the_threshold():
+    quote = "abcdefghij" * 2                               # folded length 20
+    assert is_relevant("xx " + quote[:12] + " yy", quote)  # 12/20 = 60%: relevant
+    assert not is_relevant("xx " + quote[:11] + " yy", quote)  # 11/20 = 55%: not
+    assert MIN_BLOCK_SHARE == 0.6
+
+
+def test_sixty_percent_rule_on_a_cut_sentence():
+    quote = "Tiếp tục đẩy mạnh công tác kiểm định chất lượng giáo dục."
+    assert is_relevant("... công tác kiểm định chất lượng giáo dục. 5. Củng cố", quote)
+    assert not is_relevant("Tiếp tục đẩy mạnh công tác truyền thông", quote)
+
+
+def test_fast_rule_agrees_with_difflib_longest_block():
+    # The window search in eval/relevance.py must decide exactly what difflib's
+    # find_longest_match decides; small alphabets make many partial overlaps.
+    rng = random.Random(7)
+    for _ in range(3000):
+        quote = "".join(rng.choice("abc") for _ in range(rng.randint(1, 25)))
+        passage = "".join(rng.choice("abcd") for _ in range(rng.randint(0, 40)))
+        by_difflib = longest_block(passage, quote) >= MIN_BLOCK_SHARE * len(quote) - 1e-9
+        assert is_relevant(passage, quote) == by_difflib, (passage, quote)
+
+
+def test_relevance_edge_cases_and_relevant_gold():
+    assert not is_relevant("anything at all", "")
+    assert not is_relevant("", "giáo dục STEM")
+    gold = [GoldItem("a.txt", "giáo dục STEM"), GoldItem("b.txt", "phổ cập giáo dục"),
+            GoldItem("c.txt", "thuốc lá")]
+    assert relevant_gold("Đẩy mạnh GIAO DUC STEM và phổ cập giáo dục", gold) == [0, 1]
+    assert relevant_gold("không liên quan", tuple(gold)) == []
+
+
+# ---------------------------------------------------------------- public benchmarks
+
+def test_load_beir_uit_regulations():
+    corpus, queries, qrels = load_beir(UIT)
+    assert (len(corpus), len(queries), len(qrels)) == (88, 720, 720)
+    assert set(corpus["uitreg/000"]) == {"title", "text"}
+    assert queries["uitreg/train-0000"] == "Chuẩn đầu ra tiếng Pháp?"
+    assert qrels["uitreg/train-0000"] == {"uitreg/000": 1}
+    assert all(doc in corpus for rels in qrels.values() for doc in rels)
+
+
+def test_load_beir_reports_missing_files_and_unknown_ids(tmp_path):
+    with pytest.raises(DatasetError, match="no corpus.jsonl"):
+        load_beir(tmp_path)
+    (tmp_path / "corpus.jsonl").write_text('{"id": "d1", "title": "", "text": "x"}\n', encoding="utf-8")
+    (tmp_path / "queries.jsonl").write_text('{"id": "q1", "text": "y"}\n', encoding="utf-8")
+    (tmp_path / "qrels.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td2\t1\n", encoding="utf-8")
+    with pytest.raises(DatasetError, match=r"qrels.tsv:2: unknown document id 'd2'"):
+        load_beir(tmp_path)
