@@ -47,7 +47,8 @@ def chunk_document(doc: Document, token_len: TokenLen, max_tokens: int = 200) ->
         pieces.extend((s, e, "footnote", None) for s, e in _pack(text, [(note.start, note.end)], fits, 0))
     blocked = sorted([(r.start, r.end) for r in doc.tables] + [(n.start, n.end) for n in doc.footnotes]
                      + list(skipped_spans(text)))
-    cuts = sorted({s.start for s in doc.sections})
+    # a passage never spans a heading or a page break, so its citation names one section and one page
+    cuts = sorted({s.start for s in doc.sections} | {start for _, start, _ in doc.pages})
     for run in _text_runs(text, blocked, cuts):
         pieces.extend((s, e, "text", None) for s, e in _pack(text, run, fits, 0))
     pieces.sort()
