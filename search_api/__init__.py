@@ -1,0 +1,1 @@
+"""tracuu search side: query analysis, retrieval, answers, the HTTP API and the CLI."""

@@ -1,0 +1,335 @@
+"""Query analysis: normalize, fold, restore diacritics, and detect what the query names.
+
+The analysis only reports (school years, document numbers, document type, language, question kind);
+the retriever and the answerer decide what to do with it. Detection works on words compared the
+way a person reads an unmarked query: a word the user typed WITH marks must match exactly
+("ải" is not "ai"), a word typed WITHOUT marks matches on its folded form ("nao" is "nào").
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from indexer.analyze import has_diacritics
+from indexer.diacritics import Restorer
+from indexer.errors import BadQuery
+from indexer.normalize import fold, normalize_query
+from indexer.structure import find_document_numbers
+
+MAX_QUERY_CHARS = 1000
+_Word = tuple[int, int, str]     # (start, end, lowercase word) in the normalized query
+
+
+@dataclass(frozen=True)
+class QueryInfo:
+    """What a query says and names; it reports, it does not filter (the retriever decides)."""
+
+    raw: str
+    text: str                       # normalize_query(raw)
+    folded: str                     # fold(text): lowercase, no diacritics, same length as text
+    has_diacritics: bool
+    restored: str | None            # diacritics restored, when the query had none and it changed something
+    school_years: tuple[str, ...]   # canonical "2020-2021"
+    doc_numbers: tuple[str, ...]    # as typed: "3089/GDTrH", "32/2018", "2455"
+    doc_type: str | None            # canonical Vietnamese: "kế hoạch", "hướng dẫn", ...
+    lang: str                       # "vi" | "en"
+    is_question: bool
+    question_type: str | None       # "number" | "date" | "document" | "who" | "generic" | None
+
+
+def validate_query(q: object) -> str:
+    """The query stripped of surrounding space, or BadQuery with a message a person can act on."""
+    if q is None or (isinstance(q, str) and not q.strip()):
+        raise BadQuery("Hãy nhập từ khóa tìm kiếm (query is empty: type a few words)")
+    if not isinstance(q, str):
+        raise BadQuery(f"Câu truy vấn phải là chuỗi văn bản (query must be text, got {type(q).__name__})")
+    if len(q) > MAX_QUERY_CHARS:
+        raise BadQuery(f"Câu truy vấn quá dài: {len(q)} ký tự, tối đa {MAX_QUERY_CHARS} "
+                       f"(query is {len(q)} characters long; the limit is {MAX_QUERY_CHARS})")
+    for i, c in enumerate(q):
+        if _is_junk(c):
+            raise BadQuery(f"Câu truy vấn chứa ký tự không hợp lệ U+{ord(c):04X} ở vị trí {i} "
+                           f"(query contains a control or binary character U+{ord(c):04X} at position {i}; "
+                           "retype it or paste plain text)")
+    if not any(c.isalnum() for c in q):
+        raise BadQuery("Câu truy vấn không có chữ hay số nào (query has no letters or digits: type a few words)")
+    return q.strip()
+
+
+def _is_junk(c: str) -> bool:
+    """Control characters (tabs and newlines excepted), surrogates, and the decoder's U+FFFD mark."""
+    if c in "\t\n\r":
+        return False
+    return unicodedata.category(c) in ("Cc", "Cs") or c in "\ufffd\ufffe\uffff"
+
+
+def analyze(q: str, restorer: Restorer | None = None) -> QueryInfo:
+    """Everything the retriever and the answerer need to know about a query (BadQuery on bad input)."""
+    raw = q
+    text = normalize_query(validate_query(q))
+    if not any(c.isalnum() for c in text):
+        raise BadQuery("Câu truy vấn không có chữ hay số nào (query has no letters or digits: type a few words)")
+    folded_text = fold(text)
+    marked = has_diacritics(text)
+    words = _words(text)
+    lang = _language(text, words)
+    restored = None
+    if restorer is not None and not marked and lang == "vi":
+        candidate = restorer.restore(text)
+        restored = candidate if candidate != text else None
+    is_question = "?" in text or _question_word(words, lang)
+    return QueryInfo(
+        raw=raw, text=text, folded=folded_text, has_diacritics=marked, restored=restored,
+        school_years=find_school_years(text), doc_numbers=find_query_numbers(text),
+        doc_type=find_doc_type(text), lang=lang, is_question=is_question,
+        question_type=_question_type(words) if is_question else None,
+    )
+
+
+# -- words and phrases ---------------------------------------------------------------------------
+
+def _words(text: str) -> list[_Word]:
+    """Runs of letters or digits, lowercased, with their spans."""
+    out: list[_Word] = []
+    i, n = 0, len(text)
+    while i < n:
+        if text[i].isalnum():
+            j = i
+            while j < n and text[j].isalnum():
+                j += 1
+            out.append((i, j, text[i:j].lower()))
+            i = j
+        else:
+            i += 1
+    return out
+
+
+def _same(typed: str, wanted: str, accent_only: bool = False) -> bool:
+    """A marked word must match exactly; an unmarked one matches the folded form (unless accent_only)."""
+    if typed == wanted:
+        return True
+    return not accent_only and fold(typed) == typed and typed == fold(wanted)
+
+
+def _find(words: list[_Word], phrase: str, accent_only: bool = False) -> int:
+    """Index of the first word where `phrase` (space-separated words) starts, or -1."""
+    wanted = phrase.split()
+    for i in range(len(words) - len(wanted) + 1):
+        if all(_same(words[i + k][2], w, accent_only) for k, w in enumerate(wanted)):
+            return i
+    return -1
+
+
+# -- school years --------------------------------------------------------------------------------
+
+# "2020-2021", "2020 - 2021", "2024–2025", "2020/2021", "2020-21"; a bare space ("2020 2021") only
+# after "năm học"/"NH"/"school year", since two consecutive years can also be a plain range.
+_YEARS = re.compile(r"(?<![0-9/])((?:19|20)[0-9]{2})(\s*[-–—/]\s*|\s+)((?:19|20)[0-9]{2}|[0-9]{2})(?![0-9/])")
+_YEAR_PREFIXES = ("nam hoc", "nh", "school year", "academic year", "sy")
+
+
+def find_school_years(text: str) -> tuple[str, ...]:
+    """Canonical "YYYY-YYYY" for every pair of consecutive years written as a school year."""
+    folded_text = fold(text)
+    found: list[str] = []
+    for m in _YEARS.finditer(folded_text):
+        first, sep, second = int(m.group(1)), m.group(2), m.group(3)
+        full = second if len(second) == 4 else str(first // 100 * 100 + int(second))
+        if int(full) != first + 1:
+            continue
+        if not sep.strip():
+            before = " ".join(folded_text[: m.start()].split())
+            if len(second) == 2 or not before.endswith(_YEAR_PREFIXES) or not _word_end(before, _YEAR_PREFIXES):
+                continue
+        year = f"{first}-{full}"
+        if year not in found:
+            found.append(year)
+    return tuple(found)
+
+
+def _word_end(before: str, prefixes: tuple[str, ...]) -> bool:
+    """The prefix that ends `before` starts at a word boundary ("nh" but not "thanh")."""
+    for p in prefixes:
+        if before.endswith(p) and (len(before) == len(p) or not before[-len(p) - 1].isalnum()):
+            return True
+    return False
+
+
+# -- document numbers ----------------------------------------------------------------------------
+
+# indexer.structure finds the codes of directives as they are printed ("3089/GDTrH", "32/2018/TT-BGDĐT").
+# Queries add what people type: lowercase codes ("3089/gdtrh"), number/year after an unmarked cue
+# ("thong tu 5/2018"), and bare numbers after a document word ("cong van 2455", "CV 2455", "số 460").
+_LOWER_CODE = re.compile(r"(?<![0-9/\w])([0-9]{1,5}(?:/[0-9]{4})?/([^\W\d_]+)[\w&-]*)")
+_NUMBER_YEAR = re.compile(r"(?<![0-9/])([0-9]{1,5})/((?:19|20)[0-9]{2})(?![0-9/])")
+_NUMBER_CUES = ("số", "công văn", "văn bản", "thông tư", "quyết định", "chỉ thị", "nghị định", "nghị quyết",
+                "thông báo", "kế hoạch", "hướng dẫn", "cv", "tt", "qđ", "kh", "tb", "hd", "no", "number",
+                "circular", "letter", "decision", "directive", "dispatch")
+
+
+def find_query_numbers(text: str) -> tuple[str, ...]:
+    """Document numbers named by a query, as typed, in order of appearance (the longest reading of a span)."""
+    words = _words(text)
+    spans = list(find_document_numbers(text))
+    for m in _LOWER_CODE.finditer(text):
+        # "3089/gdtrh" is a code, "2/tuan" (2 per week) is not: code letters never form a Vietnamese syllable.
+        if len(m.group(2)) >= 2 and not _VI_SYLLABLE.match(fold(m.group(2))):
+            code = m.group(1).rstrip("-&")
+            spans.append((m.start(1), m.start(1) + len(code), code))
+    for m in _NUMBER_YEAR.finditer(text):
+        if _ends_with([w for w in words if w[1] <= m.start()], _NUMBER_CUES):
+            spans.append((m.start(), m.end(), m.group(0)))
+    spans.extend(_cued_numbers(text, words))
+    kept: list[tuple[int, int, str]] = []
+    for s, e, code in sorted(spans, key=lambda x: (x[0], -(x[1] - x[0]))):
+        if _is_school_year(code) or any(s < ke and ks < e for ks, ke, _ in kept):
+            continue
+        kept.append((s, e, code))
+    return tuple(dict.fromkeys(code for _, _, code in kept))
+
+
+def _is_school_year(code: str) -> bool:
+    """"2020/2021" and "2020-2021" name a school year, not a document."""
+    parts = code.replace("-", "/").split("/")
+    return len(parts) == 2 and all(p.isdigit() and len(p) == 4 for p in parts) and int(parts[1]) == int(parts[0]) + 1
+
+
+def _cued_numbers(text: str, words: list[_Word]) -> list[tuple[int, int, str]]:
+    """Bare numbers right after a document word ("công văn số 2455", "CV 2455"); a year only after "số"."""
+    out = []
+    for i, (s, e, w) in enumerate(words):
+        decimal = e + 1 < len(text) and text[e] in ".," and text[e + 1].isdigit()   # "0,6" is not a number
+        if not w.isdigit() or len(w) > 5 or decimal or (s > 0 and text[s - 1] in "/-–"):
+            continue
+        before = words[max(0, i - 3): i]
+        via_so = bool(before) and _same(before[-1][2], "số")
+        cue_words = before[:-1] if via_so else before
+        cued = _ends_with(cue_words, _NUMBER_CUES)
+        year_like = len(w) == 4 and 1990 <= int(w) <= 2039
+        if via_so or (cued and not year_like):
+            out.append((s, e, w))
+    return out
+
+
+def _ends_with(words: list[_Word], phrases: tuple[str, ...]) -> bool:
+    """True when the words end with one of the phrases."""
+    for phrase in phrases:
+        size = len(phrase.split())
+        if len(words) >= size and _find(words[-size:], phrase) == 0:
+            return True
+    return False
+
+
+# -- document type -------------------------------------------------------------------------------
+
+_DOC_TYPES = {
+    "kế hoạch": ("kế hoạch", "plan"), "hướng dẫn": ("hướng dẫn", "guidance", "guideline", "guidelines"),
+    "thông báo": ("thông báo", "notice", "announcement"), "phương hướng": ("phương hướng", "orientation"),
+    "công văn": ("công văn", "cv", "official letter", "dispatch"), "kết luận": ("kết luận", "conclusion", "conclusions"),
+    "thông tư": ("thông tư", "circular"), "quyết định": ("quyết định", "decision"),
+    "chỉ thị": ("chỉ thị", "directive"), "nghị định": ("nghị định", "decree"),
+    "nghị quyết": ("nghị quyết", "resolution"), "báo cáo": ("báo cáo", "report"),
+    "tờ trình": ("tờ trình", "submission"), "quy chế": ("quy chế", "regulation", "regulations"),
+}
+
+
+def find_doc_type(text: str) -> str | None:
+    """The document type the query names first ("ke hoach giao ban" -> "kế hoạch"), in canonical Vietnamese."""
+    words = _words(text)
+    best: tuple[int, str] | None = None
+    for canonical, spellings in _DOC_TYPES.items():
+        for spelling in spellings:
+            at = _find(words, spelling)
+            if at >= 0 and (best is None or at < best[0]):
+                best = (at, canonical)
+    return best[1] if best else None
+
+
+# -- language ------------------------------------------------------------------------------------
+
+# English words an office user would type; words that are also everyday unmarked Vietnamese
+# ("to", "do", "an", "a", "me", "the" = thể/thế) are left out so they cannot tip the balance.
+_ENGLISH = frozenset("""
+of and or for in on at by with from about into per is are was were be been has have had will should
+must can could does did what when where who whom whose which why how many much number percentage
+percent rate ratio share school schools student students pupil pupils teacher teachers education
+educational plan plans guidance guideline guidelines requirement requirements year years academic
+grade grades level secondary primary high lower upper district city province department ministry
+office letter circular decision directive notice report conclusion conclusions conference meeting
+dropout dropouts drop out rate smart classroom classrooms training exam exams test tests result results
+program programme curriculum subject subjects activity activities deadline date when target targets
+digital online learning teaching quality assessment evaluation new this that these those there their
+""".split())
+# Onset + vowel cluster + coda of a Vietnamese syllable, on folded text ("nghieng", "thuong", "ke").
+_VI_SYLLABLE = re.compile(r"^(ngh|ng|gh|gi|kh|nh|ph|qu|th|tr|ch|[bcdghklmnprstvx])?[aeiouy]{1,3}(ng|nh|ch|[cmnpt])?$")
+
+
+def _language(text: str, words: list[_Word]) -> str:
+    """"en" when English words outnumber Vietnamese-looking ones; acronyms and numbers do not vote."""
+    english = vietnamese = 0
+    for s, e, w in words:
+        acronym = (e - s > 1 and text[s:e].isupper()) or w in _ACRONYM_LIKE     # THCS, STEM, GDĐT
+        if acronym or not w.isalpha():
+            continue
+        if fold(w) != w:
+            vietnamese += 1
+        elif w in _ENGLISH or not _VI_SYLLABLE.match(w):
+            english += 1
+        else:
+            vietnamese += 1
+    return "en" if english > vietnamese else "vi"
+
+
+# Unmarked letter runs that are codes, not English: "thcs", "thpt", "gddt", "stem", "sgddt" ...
+_ACRONYM_LIKE = frozenset("thcs thpt gddt sgddt bgddt gdtrh stem steam ubnd hdnd ctgdpt gdpt cntt ict".split())
+
+
+# -- questions -----------------------------------------------------------------------------------
+
+_DOC_WORDS_VI = ("văn bản", "công văn", "thông tư", "quyết định", "chỉ thị", "nghị định", "kế hoạch", "căn cứ")
+_DOC_WORDS_EN = ("document", "circular", "letter", "decision", "directive", "regulation", "plan")
+_QUESTION_TYPES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("document", tuple(f"{d} {q}" for d in _DOC_WORDS_VI for q in ("nào", "gì"))
+     + tuple(f"{q} {d}" for d in _DOC_WORDS_EN for q in ("which", "what")) + ("số mấy",)),
+    ("date", ("khi nào", "bao giờ", "lúc nào", "ngày nào", "thời gian nào", "thời hạn", "hạn chót", "ngày mấy",
+              "tháng mấy", "năm nào", "when", "what date", "which date", "what day", "what time", "deadline")),
+    ("who", ("ai", "cơ quan nào", "đơn vị nào", "bộ phận nào", "tổ chức nào", "người nào", "who", "whom", "whose",
+             "which agency", "which department", "which office", "which unit")),
+    ("number", ("bao nhiêu", "mấy", "tỷ lệ", "tỉ lệ", "số lượng", "how many", "how much", "what percentage",
+                "what percent", "what proportion", "what share", "what rate", "percentage", "rate")),
+)
+# Words that make a query a question. Single syllables whose folded form is an everyday word are
+# recognised only when typed with marks: "mấy" (may = máy), "đâu" (dau = đầu).
+_QUESTION_WORDS = ("bao nhiêu", "khi nào", "bao giờ", "lúc nào", "ở đâu", "nơi nào", "ai", "gì", "nào",
+                   "như thế nào", "thế nào", "ra sao", "có phải", "tại sao", "vì sao", "làm sao", "hay không",
+                   "được không", "what", "when", "where", "who", "whom", "whose", "which", "why", "how")
+_QUESTION_WORDS_MARKED = ("mấy", "đâu")
+_ENGLISH_AUX = frozenset("is are was were do does did can could should will has have".split())
+
+
+def _question_word(words: list[_Word], lang: str) -> bool:
+    if any(_find(words, p) >= 0 for p in _QUESTION_WORDS):
+        return True
+    if any(_find(words, p, accent_only=True) >= 0 for p in _QUESTION_WORDS_MARKED):
+        return True
+    if len(words) >= 2 and _yes_no(words):
+        return True
+    return lang == "en" and bool(words) and words[0][2] in _ENGLISH_AUX   # "is there a deadline"
+
+
+def _yes_no(words: list[_Word]) -> bool:
+    """Vietnamese yes/no questions end the sentence: "có tổ chức thi không", "đã nộp báo cáo chưa"."""
+    last = words[-1][2]
+    if _same(last, "không"):
+        return any(_same(w, "có") or _same(w, "được") for _, _, w in words[:-1])
+    return _same(last, "chưa", accent_only=True)
+
+
+def _question_type(words: list[_Word]) -> str:
+    """The kind of answer a question wants; checked from the most specific kind to the least."""
+    for kind, phrases in _QUESTION_TYPES:
+        for phrase in phrases:
+            if _find(words, phrase, accent_only=phrase in _QUESTION_WORDS_MARKED) >= 0:
+                return kind
+    return "generic"
