@@ -13,6 +13,7 @@ from tqdm import tqdm
 from indexer import store
 from indexer.analyze import ANALYZER_VERSION, document_tokens
 from indexer.chunking import chunk_document
+from indexer.diacritics import train_restorer
 from indexer.embed import DEFAULT_MODEL, Embedder, embedder_name, load_embedder
 from indexer.errors import IndexMismatch, LoadError, TracuuError
 from indexer.loaders import SUPPORTED_EXTENSIONS, load_file
@@ -268,8 +269,4 @@ def _assemble(merged: dict[str, _Processed]) -> store.IndexData:
 
 def _aux(chunks: list[Chunk]) -> dict:
     """Models learned from the indexed text itself (the query-side diacritic restorer)."""
-    try:
-        from indexer.diacritics import train_restorer
-    except ImportError:
-        return {}
     return {"diacritics": train_restorer([c.display for c in chunks])}

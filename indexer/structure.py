@@ -155,6 +155,8 @@ def find_document_numbers(text: str) -> list[tuple[int, int, str]]:
             # Bare "32/2018" is a number only as number/year, not a month ("tháng 8/2020") or a date.
             if len(parts) != 2 or "/" not in code or not 1945 <= int(parts[1]) <= 2099:
                 continue
+            if int(parts[1]) == int(parts[0]) + 1:
+                continue            # "2020/2021" is a school year, not document 2020 of 2021
             if not cue and (int(parts[0]) <= 12 or text[max(0, start - 6):start].lower().strip() == "tháng"):
                 continue
         found.append((start, end, code))

@@ -1,0 +1,219 @@
+"""The one place that produces search data: the JSON API, the web page, the CLI and eval all call this.
+
+It owns the loaded index generation. A reindex builds a new generation on disk while searches keep
+using the old one; the swap is a single reference assignment under a lock.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from indexer.build import BuildConfig, build_index
+from indexer.embed import Embedder, load_embedder
+from indexer.errors import IndexMissing, TracuuError
+from indexer.normalize import fold
+from indexer.store import IndexReader, current_generation
+from indexer.types import BuildSummary, Chunk, Document
+from search_api import answer as answering
+from search_api.config import Settings
+from search_api.query import QueryInfo, analyze, validate_query
+from search_api.retriever import Filters, FusionConfig, Hit, Retriever
+from search_api.schemas import (AlsoIn, AskParams, AskResponse, DocumentDetail, DocumentInfo, DocumentList,
+                                FacetValue, Health, SearchParams, SearchResponse, SearchResult, Section)
+
+
+class NotFound(TracuuError):
+    code = "not_found"
+
+
+@dataclass
+class _Loaded:
+    reader: IndexReader
+    retriever: Retriever
+    restorer: object | None
+
+
+class SearchService:
+    def __init__(self, settings: Settings, embedder: Embedder | None = None,
+                 fusion: FusionConfig = FusionConfig()) -> None:
+        self.settings = settings
+        self.fusion = fusion
+        self._embedder = embedder
+        self._state: _Loaded | None = None
+        self._swap = threading.Lock()
+        self._build = threading.Lock()
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = load_embedder(self.settings.model)
+        return self._embedder
+
+    def ensure_index(self, progress: bool = True) -> BuildSummary | None:
+        """Build the corpus index if there is none yet (first `tracuu serve`), then load it."""
+        summary = None
+        if current_generation(self.settings.index_dir) is None:
+            summary = self.reindex([self.settings.corpus_dir], progress=progress)
+        else:
+            self.reload()
+        return summary
+
+    def reload(self) -> None:
+        reader = IndexReader(self.settings.index_dir, expected_embedder=self.embedder.name)
+        restorer = _restorer(reader)
+        loaded = _Loaded(reader, Retriever(reader, self.embedder, self.fusion), restorer)
+        with self._swap:
+            self._state = loaded  # searches holding the previous state finish on it
+
+    def reindex(self, roots: list[Path] | None = None, progress: bool = False) -> BuildSummary:
+        with self._build:
+            config = BuildConfig(self.settings.index_dir, roots=list(roots or []), model=self.settings.model,
+                                 progress=progress)
+            summary = build_index(config, self.embedder)
+            self.reload()
+            return summary
+
+    def _current(self) -> _Loaded:
+        state = self._state
+        if state is None:
+            raise IndexMissing(f"no index loaded from {self.settings.index_dir}; run `tracuu index corpus/` first")
+        return state
+
+    # -- queries ---------------------------------------------------------------------------------
+
+    def analyze(self, q: str) -> QueryInfo:
+        return analyze(validate_query(q), self._current().restorer)
+
+    def search(self, params: SearchParams) -> SearchResponse:
+        began = time.perf_counter()
+        state = self._current()
+        info = analyze(validate_query(params.q), state.restorer)
+        filters = Filters(params.school_year, params.issuer, params.doc_type, params.doc_id)
+        retrieval = state.retriever.search(info, params.k, params.mode, filters)
+        results = [self._result(state, hit, rank, info) for rank, hit in enumerate(retrieval.hits, start=1)]
+        facets = {
+            name: [FacetValue(value=v, count=c) for v, c in sorted(counts.items(), key=lambda x: (-x[1], x[0]))]
+            for name, counts in retrieval.facets.items()
+        }
+        return SearchResponse(
+            query=params.q, took_ms=round((time.perf_counter() - began) * 1000, 2), mode=params.mode,
+            filters=filters.active(), analysis=_analysis(info), facets=facets, results=results,
+        )
+
+    def ask(self, params: AskParams) -> AskResponse:
+        began = time.perf_counter()
+        search = self.search(SearchParams(q=params.q, k=5, school_year=params.school_year,
+                                          issuer=params.issuer, doc_type=params.doc_type))
+        info = self.analyze(params.q)
+        found, confidence = answering.extract(info, search.results)
+        return AskResponse(question=params.q, took_ms=round((time.perf_counter() - began) * 1000, 2),
+                           answer=found, confidence=round(confidence, 4), citations=search.results)
+
+    # -- documents -------------------------------------------------------------------------------
+
+    def documents(self) -> DocumentList:
+        docs = sorted(self._current().reader.documents.values(), key=lambda d: d.source)
+        return DocumentList(count=len(docs), documents=[document_info(d) for d in docs])
+
+    def document(self, doc_id: str) -> DocumentDetail:
+        doc = self._current().reader.document(doc_id)
+        if doc is None:
+            raise NotFound(f"no document with id {doc_id!r}; see /api/documents for the list")
+        info = document_info(doc)
+        return DocumentDetail(
+            **info.model_dump(), text=doc.text, references=list(doc.meta.references),
+            sections=[Section(label=s.label, path=list(s.path), level=s.level, start=s.start, end=s.end)
+                      for s in doc.sections],
+            pages=[tuple(p) for p in doc.pages],
+        )
+
+    def source_path(self, doc_id: str) -> Path:
+        doc = self._current().reader.documents.get(doc_id)
+        if doc is None:
+            raise NotFound(f"no document with id {doc_id!r}")
+        return self.settings.corpus_dir / doc.source
+
+    def health(self) -> Health:
+        state = self._state
+        if state is None:
+            return Health(status="building" if self._build.locked() else "empty", documents=0, chunks=0,
+                          embedder=self.settings.model, index=None)
+        manifest = state.reader.manifest
+        return Health(status="ok", documents=manifest.documents, chunks=manifest.chunks,
+                      embedder=manifest.embedder, index=str(state.reader.path), built_at=manifest.built_at)
+
+    # -- result assembly -------------------------------------------------------------------------
+
+    def _result(self, state: _Loaded, hit: Hit, rank: int, info: QueryInfo) -> SearchResult:
+        chunk = state.retriever.chunks[hit.row]
+        doc = state.reader.documents[chunk.doc_id]
+        text = chunk.display
+        return SearchResult(
+            rank=rank, score=round(hit.score, 6), chunk_id=chunk.chunk_id, text=text,
+            highlights=highlight(text, info), section=chunk.section, start=chunk.start, end=chunk.end,
+            page=chunk.page, kind=chunk.kind, document=document_info(doc),
+            also_in=[_also_in(state, row) for row in hit.also_in],
+        )
+
+
+def document_info(doc: Document) -> DocumentInfo:
+    meta = doc.meta
+    return DocumentInfo(id=doc.doc_id, source=doc.source, title=meta.title, number=meta.number,
+                        issuer=meta.issuer, date=meta.date, doc_type=meta.doc_type,
+                        school_years=list(meta.school_years), level=meta.level, place=meta.place)
+
+
+def highlight(text: str, info: QueryInfo) -> list[tuple[int, int]]:
+    """Character ranges of passage words that match a query word, compared without diacritics.
+
+    fold() keeps string length, so offsets found in the folded passage are offsets in the passage.
+    """
+    terms = set()
+    for source in (info.text, info.restored or ""):
+        for word in _words(fold(source)):
+            if len(word[2]) > 1 or word[2].isdigit():
+                terms.add(word[2])
+    spans: list[tuple[int, int]] = []
+    for start, end, word in _words(fold(text)):
+        if word in terms:
+            if spans and start - spans[-1][1] <= 1:
+                spans[-1] = (spans[-1][0], end)  # "học sinh" becomes one mark, not two
+            else:
+                spans.append((start, end))
+    return spans
+
+
+def _words(text: str) -> list[tuple[int, int, str]]:
+    out, start = [], None
+    for i, ch in enumerate(text + " "):
+        if ch.isalnum():
+            start = i if start is None else start
+        elif start is not None:
+            out.append((start, i, text[start:i]))
+            start = None
+    return out
+
+
+def _also_in(state: _Loaded, row: int) -> AlsoIn:
+    chunk: Chunk = state.retriever.chunks[row]
+    return AlsoIn(chunk_id=chunk.chunk_id, start=chunk.start, end=chunk.end,
+                  document=document_info(state.reader.documents[chunk.doc_id]))
+
+
+def _analysis(info: QueryInfo) -> dict[str, object]:
+    return {"normalized": info.text, "restored": info.restored, "school_years": list(info.school_years),
+            "doc_numbers": list(info.doc_numbers), "doc_type": info.doc_type, "lang": info.lang,
+            "is_question": info.is_question}
+
+
+def _restorer(reader: IndexReader):
+    model = reader.aux("diacritics")
+    if model is None:
+        return None
+    from indexer.diacritics import Restorer
+
+    return Restorer.from_model(model)
