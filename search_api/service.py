@@ -24,6 +24,9 @@ from search_api.schemas import (AlsoIn, AskParams, AskResponse, DocumentDetail, 
                                 FacetValue, Health, SearchParams, SearchResponse, SearchResult, Section)
 
 
+ASK_PASSAGES = 5  # the answerer reads this many top passages
+
+
 class NotFound(TracuuError):
     code = "not_found"
 
@@ -104,14 +107,16 @@ class SearchService:
             filters=filters.active(), analysis=_analysis(info), facets=facets, results=results,
         )
 
-    def ask(self, params: AskParams) -> AskResponse:
+    def ask(self, params: AskParams, search: SearchResponse | None = None) -> AskResponse:
+        """Extractive answer from the top passages; pass the page's own search to avoid searching twice."""
         began = time.perf_counter()
-        search = self.search(SearchParams(q=params.q, k=5, school_year=params.school_year,
-                                          issuer=params.issuer, doc_type=params.doc_type))
-        info = self.analyze(params.q)
-        found, confidence = answering.extract(info, search.results)
+        if search is None:
+            search = self.search(SearchParams(q=params.q, k=ASK_PASSAGES, school_year=params.school_year,
+                                              issuer=params.issuer, doc_type=params.doc_type))
+        citations = search.results[:ASK_PASSAGES]
+        found, confidence = answering.extract(self.analyze(params.q), citations)
         return AskResponse(question=params.q, took_ms=round((time.perf_counter() - began) * 1000, 2),
-                           answer=found, confidence=round(confidence, 4), citations=search.results)
+                           answer=found, confidence=round(confidence, 4), citations=citations)
 
     # -- documents -------------------------------------------------------------------------------
 
@@ -168,18 +173,20 @@ def document_info(doc: Document) -> DocumentInfo:
 
 
 def highlight(text: str, info: QueryInfo) -> list[tuple[int, int]]:
-    """Character ranges of passage words that match a query word, compared without diacritics.
+    """Character ranges of passage words that match a query word.
 
-    fold() keeps string length, so offsets found in the folded passage are offsets in the passage.
+    A word typed with marks matches only itself ("bỏ" not "bổ"); a word typed without marks matches
+    any accented form ("bo" -> "bỏ", "bổ"). fold() keeps string length, so folded offsets are
+    offsets in the passage.
     """
-    terms = set()
-    for source in (info.text, info.restored or ""):
-        for word in _words(fold(source)):
-            if len(word[2]) > 1 or word[2].isdigit():
-                terms.add(word[2])
+    exact, loose = set(), set()
+    for _, _, word in _words(info.text.lower()):
+        if len(word) > 1 or word.isdigit():
+            (loose if fold(word) == word else exact).add(word if fold(word) != word else fold(word))
+    lowered, folded_text = text.lower(), fold(text)
     spans: list[tuple[int, int]] = []
-    for start, end, word in _words(fold(text)):
-        if word in terms:
+    for start, end, word in _words(folded_text):
+        if word in loose or lowered[start:end] in exact:
             if spans and start - spans[-1][1] <= 1:
                 spans[-1] = (spans[-1][0], end)  # "học sinh" becomes one mark, not two
             else:

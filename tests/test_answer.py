@@ -1,0 +1,200 @@
+"""Extractive answers: entity spans, table cells, whole sentences, abstention, and the span invariant."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from indexer.normalize import fold
+from search_api import answer
+from search_api.answer import ABSTAIN_BELOW, extract, split_units, table_cells
+from search_api.query import QueryInfo, analyze
+from search_api.schemas import DocumentInfo, SearchResult
+
+ROW = "Học sinh bỏ học › Học sinh THCS: 2019-2020: 0,43 %; 2020-2021: 0,6 %"
+PLAN = (
+    "Thực hiện Công văn số 2455/SGDĐT-GDTrH ngày 28 tháng 9 năm 2020 của Sở Giáo dục và Đào tạo về việc "
+    "hướng dẫn thực hiện nhiệm vụ năm học 2020-2021 đối với giáo dục trung học, Sở GD&ĐT tổ chức Hội nghị "
+    "giao ban cấp trung học cơ sở lần thứ nhất năm học 2020-2021, cụ thể như sau:\n"
+    "1. Thời gian: Ngày 31/10/2020 (thứ Bảy), khai mạc lúc 8 giờ 00 phút.\n"
+    "- Địa điểm: Hội trường UBND huyện Cờ Đỏ, TP. Cần Thơ.\n"
+    "- Phó Giám đốc Nguyễn Phúc Tăng – Chủ trì Hội nghị;\n"
+    "- Các đơn vị có đại biểu tham dự Hội nghị thanh toán công tác phí theo quy định hiện hành."
+)
+TARGETS = (
+    "- Huy động 100% học sinh hoàn thành chương trình tiểu học vào lớp 6; Duy trì tốt sĩ số, giảm tỉ lệ "
+    "học sinh bỏ học xuống dưới 0,2%. Đảm bảo Hiệu quả đào tạo THCS đạt trên 97%.\n"
+    "- Năm học 2020-2021 có 3 trường THCS đăng ký đánh giá ngoài; 15 trường tiếp tục tự đánh giá.\n"
+    "- Triển khai Thông tư số 32/2018/TT-BGDĐT ngày 26/12/2018 ban hành Chương trình giáo dục phổ thông.\n"
+    "- Phương hướng nhiệm vụ ban hành ngày 07 tháng 9 năm 2020; lịch công tác tháng 10/2020 gửi kèm."
+)
+STEM = ("Các trường tổ chức dạy học theo chủ đề STEM theo Công văn 3089/BGDĐT-GDTrH. "
+        "Mỗi trường xây dựng ít nhất hai chủ đề STEM trong năm học.")
+
+
+def result(text: str, kind: str = "text", rank: int = 1, score: float = 1.0, section: str = "") -> SearchResult:
+    return SearchResult(rank=rank, score=score, chunk_id=f"c{rank}", text=text, highlights=[], section=section,
+                        start=0, end=len(text), page=None, kind=kind,
+                        document=DocumentInfo(id=f"d{rank}", source=f"d{rank}.txt"))
+
+
+def question(text: str, kind: str | None, years: tuple[str, ...] = (), numbers: tuple[str, ...] = (),
+             lang: str = "vi") -> QueryInfo:
+    """A hand-made analysis, so these tests pin the answerer and not the query detector."""
+    return QueryInfo(raw=text, text=text, folded=fold(text), has_diacritics=fold(text) != text.lower(),
+                     restored=None, school_years=years, doc_numbers=numbers, doc_type=None, lang=lang,
+                     is_question=kind is not None, question_type=kind)
+
+
+def ask(info: QueryInfo, *results: SearchResult):
+    found, confidence = extract(info, list(results))
+    assert 0.0 <= confidence <= 1.0
+    return found, confidence
+
+
+# -- table rows ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("year", "value"), [("2020-2021", "0,6 %"), ("2019-2020", "0,43 %")])
+def test_number_question_on_a_table_row_answers_the_named_column(year: str, value: str) -> None:
+    info = question(f"Tỷ lệ học sinh THCS bỏ học năm học {year} là bao nhiêu?", "number", years=(year,))
+    found, confidence = ask(info, result(ROW, "table_row"), result(TARGETS, rank=2, score=0.7))
+    assert found is not None and confidence >= ABSTAIN_BELOW
+    assert found.text == f"Học sinh bỏ học › Học sinh THCS, {year}: {value}"
+    s, e = found.span
+    assert found.passage.text[s:e] == value
+
+
+def test_table_row_without_a_named_column_answers_the_whole_row() -> None:
+    found, _ = ask(question("Tỷ lệ học sinh THCS bỏ học là bao nhiêu?", "number"), result(ROW, "table_row"))
+    assert found is not None and found.text == ROW and found.span == (0, len(ROW))
+
+
+def test_rendered_row_is_parsed_into_label_and_cells() -> None:
+    label, cells = table_cells(ROW)
+    assert ROW[label[0]:label[1]] == "Học sinh bỏ học › Học sinh THCS"
+    assert [(ROW[h[0]:h[1]], ROW[v[0]:v[1]]) for h, v in cells] == [("2019-2020", "0,43 %"), ("2020-2021", "0,6 %")]
+
+
+# -- entities --------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("q", "kind", "expected"), [
+    ("Hội nghị giao ban khai mạc vào ngày nào?", "date", "Ngày 31/10/2020"),
+    ("Hội nghị giao ban khai mạc lúc mấy giờ?", "number", "8 giờ 00 phút"),
+    ("Phương hướng nhiệm vụ ban hành ngày nào?", "date", "ngày 07 tháng 9 năm 2020"),
+    ("Lịch công tác gửi kèm là của tháng nào?", "date", "tháng 10/2020"),
+    ("Văn bản nào hướng dẫn thực hiện nhiệm vụ năm học 2020-2021 đối với giáo dục trung học?", "document",
+     "Công văn số 2455/SGDĐT-GDTrH"),
+    ("Thông tư nào ban hành Chương trình giáo dục phổ thông?", "document", "Thông tư số 32/2018/TT-BGDĐT"),
+    ("Giảm tỉ lệ học sinh bỏ học xuống dưới bao nhiêu?", "number", "0,2%"),
+    ("Bao nhiêu trường THCS đăng ký đánh giá ngoài?", "number", "3 trường THCS"),
+])
+def test_typed_question_answers_the_entity(q: str, kind: str, expected: str) -> None:
+    found, _ = ask(question(q, kind), result(PLAN, score=1.0), result(TARGETS, rank=2, score=0.9))
+    assert found is not None
+    assert found.text == expected
+    s, e = found.span
+    assert found.passage.text[s:e] == expected
+
+
+def test_document_question_prefers_a_number_the_asker_did_not_give() -> None:
+    text = "Công văn 3089/BGDĐT-GDTrH thay thế Công văn số 5555/BGDĐT-GDTrH về giáo dục STEM."
+    info = question("Công văn 3089/BGDĐT-GDTrH thay thế văn bản nào?", "document", numbers=("3089/BGDĐT-GDTrH",))
+    found, _ = ask(info, result(text))
+    assert found is not None and found.text == "Công văn số 5555/BGDĐT-GDTrH"
+
+
+# -- sentences and abstention ----------------------------------------------------------------------
+
+def test_generic_question_returns_the_matching_sentence() -> None:
+    found, confidence = ask(question("Công tác phí của đại biểu dự hội nghị do đâu thanh toán?", "generic"),
+                            result(PLAN), result(STEM, rank=2, score=0.5))
+    assert found is not None and confidence >= ABSTAIN_BELOW
+    assert found.text == "Các đơn vị có đại biểu tham dự Hội nghị thanh toán công tác phí theo quy định hiện hành."
+
+
+def test_question_typed_without_diacritics_matches_folded_words() -> None:
+    found, _ = ask(question("moi truong xay dung bao nhieu chu de STEM", None), result(PLAN), result(STEM, rank=2))
+    assert found is not None and found.text.startswith("Mỗi trường xây dựng ít nhất hai chủ đề STEM")
+
+
+def test_who_question_prefers_the_unit_with_a_name() -> None:
+    found, _ = ask(question("Ai chủ trì hội nghị?", "who"), result(PLAN))
+    assert found is not None and "Nguyễn Phúc Tăng" in found.text
+
+
+def test_question_without_overlap_abstains() -> None:
+    found, confidence = ask(question("Hệ số lương của giáo viên hạng II là bao nhiêu?", "number"),
+                            result(STEM, score=0.4), result(PLAN, rank=2, score=0.3))
+    assert found is None and confidence < ABSTAIN_BELOW
+
+
+def test_nothing_to_answer_from() -> None:
+    assert extract(question("Tỷ lệ bỏ học?", "number"), []) == (None, 0.0)
+    assert extract(question("là gì?", "generic"), [result(PLAN)]) == (None, 0.0)  # only function words
+
+
+def test_span_is_the_answer_text_for_every_non_table_answer() -> None:
+    passages = [result(PLAN), result(TARGETS, rank=2, score=0.8), result(STEM, rank=3, score=0.6)]
+    for q in ("hội nghị giao ban", "ngày nào khai mạc hội nghị?", "Thông tư 32/2018", "bao nhiêu trường STEM",
+              "tỉ lệ bỏ học", "dia diem hoi nghi o dau", "hieu qua dao tao THCS", "STEM requirements"):
+        info = analyze(q)
+        found, _ = extract(info, passages)
+        if found is not None:
+            s, e = found.span
+            assert found.passage.text[s:e] == found.text, q
+
+
+def test_analyzed_question_end_to_end() -> None:
+    """The real query analysis feeds the answerer: year and question type are detected, the cell is chosen."""
+    found, _ = extract(analyze("Tỷ lệ học sinh THCS bỏ học năm học 2020-2021 là bao nhiêu?"),
+                       [result(ROW, "table_row"), result(TARGETS, rank=2, score=0.8)])
+    assert found is not None and found.text.endswith("2020-2021: 0,6 %")
+
+
+# -- optional dense re-scoring ---------------------------------------------------------------------
+
+class _KeywordEmbedder:
+    """Deterministic stand-in: a unit is similar to the query when it contains 'Địa điểm'."""
+
+    name, dim, max_tokens = "keyword", 2, 512
+
+    def encode_queries(self, texts):
+        return np.array([[1.0, 0.0] for _ in texts], dtype=np.float32)
+
+    def encode_documents(self, texts):
+        return np.array([[1.0, 0.0] if "Địa điểm" in t else [0.0, 1.0] for t in texts], dtype=np.float32)
+
+    def token_len(self, text):
+        return len(text.split())
+
+
+def test_embedder_rescoring_can_pick_a_paraphrase() -> None:
+    info = question("Where is the briefing conference held?", "generic", lang="en")
+    found, _ = extract(info, [result(PLAN)], embedder=_KeywordEmbedder())
+    if found is not None:
+        assert found.text.startswith("Địa điểm")
+    units = answer._candidates(answer._query(info), [result(PLAN)], None, info)
+    assert units  # English words do not match Vietnamese text, so only the embedder can tell the units apart
+
+
+# -- splitting -------------------------------------------------------------------------------------
+
+def test_splitter_keeps_numbers_codes_and_abbreviations_whole() -> None:
+    text = ("1.1. Mục tiêu chung: giảm tỉ lệ bỏ học còn 0,6 % tại TP.HCM theo Số: 897/PH-GDĐT của Sở GD&ĐT. "
+            "Các trường, v.v. phải báo cáo. Ông Nguyễn Văn A. Trưởng phòng chủ trì.\n"
+            "- Nâng cao chất lượng;\n+ Tổ chức tập huấn cho giáo viên.")
+    units = [text[s:e] for s, e in split_units(text)]
+    assert units == [
+        "1.1. Mục tiêu chung: giảm tỉ lệ bỏ học còn 0,6 % tại TP.HCM theo Số: 897/PH-GDĐT của Sở GD&ĐT.",
+        "Các trường, v.v. phải báo cáo.",
+        "Ông Nguyễn Văn A. Trưởng phòng chủ trì.",
+        "Nâng cao chất lượng",
+        "Tổ chức tập huấn cho giáo viên.",
+    ]
+
+
+def test_long_sentence_is_cut_into_clauses() -> None:
+    clause = "tổ chức bồi dưỡng giáo viên về chương trình giáo dục phổ thông mới theo kế hoạch của Sở"
+    text = "; ".join([clause] * 4) + "."
+    units = split_units(text)
+    assert len(units) == 4
+    assert all(text[s:e].startswith("tổ chức") for s, e in units)
