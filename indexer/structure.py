@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 from indexer.types import DocMeta, Footnote, Section, TableRow
@@ -534,9 +534,13 @@ def _cell_rows(ls: list[Line]) -> list[TableRow]:
     value = kinds[k] if k < len(kinds) else "v"     # a table of bare counts has no "v" cells
     while k + ncols < len(kinds) and kinds[k + ncols] == value:
         ncols += 1
-    header = [ln.text for ln in ls[:start] if len(ln.text.split()) <= 6][-ncols:] if ncols else []
+    short = [ln.text for ln in ls[:start] if len(ln.text.split()) <= 6]
+    header = short[-ncols:] if ncols else []
     heads = [""] * (ncols - len(header)) + header
-    return _rows_of(ls, kinds, start, heads)
+    # a header over all value columns ("Tỷ lệ %" above "2019-2020 | 2020-2021") says what the values are
+    spanning = short[-ncols - 1] if ncols and len(short) > ncols + 2 else ""
+    caption = spanning if any(c.isalpha() for c in spanning) and all(heads) else ""
+    return [replace(row, caption=caption) for row in _rows_of(ls, kinds, start, heads)]
 
 
 def _rows_of(ls: list[Line], kinds: list[str], start: int, heads: list[str]) -> list[TableRow]:

@@ -33,11 +33,13 @@ class TableRow:
     end: int
     label: str                      # row label, including its parent group ("Học sinh bỏ học › Học sinh THCS")
     cells: tuple[tuple[str, str], ...]  # (column header, value)
+    caption: str = ""               # a header spanning the value columns, e.g. "Tỷ lệ %"
 
     def render(self) -> str:
-        """'Học sinh bỏ học › Học sinh THCS: 2019-2020: 0,43 %; 2020-2021: 0,6 %'."""
+        """'Học sinh bỏ học › Học sinh THCS (Tỷ lệ %): 2019-2020: 0,43 %; 2020-2021: 0,6 %'."""
         values = "; ".join(f"{h}: {v}" if h else v for h, v in self.cells)
-        return f"{self.label}: {values}" if values else self.label
+        label = f"{self.label} ({self.caption})" if self.caption else self.label
+        return f"{label}: {values}" if values else label
 
 
 @dataclass(frozen=True)

@@ -17,12 +17,11 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from indexer.embed import Embedder
 from indexer.normalize import fold
 from search_api.query import QueryInfo
 from search_api.schemas import Answer, SearchResult
 
-ABSTAIN_BELOW = 0.70     # confidence under which `extract` abstains (tuned on eval/queries.jsonl)
+ABSTAIN_BELOW = 0.72     # confidence under which `extract` abstains (tuned on eval/queries.jsonl)
 TOP_PASSAGES = 5         # passages searched for an answer
 LONG_UNIT = 220          # sentences longer than this are also cut into "; " clauses
 CONTEXT_CREDIT = 0.5     # a question word found around the unit (section, title, passage), not in it
@@ -37,8 +36,6 @@ CUE_BONUS = 0.15         # the unit or its section uses the word that announces 
 ENTITY_BONUS = 0.3       # the unit holds the kind of thing asked for (half for a lesser kind)
 MISSING_ENTITY = 0.85    # confidence factor when a figure/date/number was asked for and none was found
 LESSER_ENTITY = 0.92     # ... when only a lesser sort was found (a percentage for "bao nhiêu trường")
-DENSE_WEIGHT = 0.5       # optional: cosine(question, unit) added for the best units
-DENSE_POOL = 8
 
 _STOP_MARKED = frozenset(
     "là của có không được những các và trong theo về cho với một này đó thì mà để tại ở từ đến khi nào gì "
@@ -107,8 +104,7 @@ class _Unit:
     focus: float = 0.0                 # coverage weighted by rarity among the units
 
 
-def extract(info: QueryInfo, results: list[SearchResult],
-            embedder: Embedder | None = None) -> tuple[Answer | None, float]:
+def extract(info: QueryInfo, results: list[SearchResult]) -> tuple[Answer | None, float]:
     """The answer span in the top passages and a confidence in [0, 1]; None when the corpus does not answer."""
     passages = results[:TOP_PASSAGES]
     query = _query(info)
@@ -118,8 +114,6 @@ def extract(info: QueryInfo, results: list[SearchResult],
     units = _candidates(query, passages, kind, info)
     if not units:
         return None, 0.0
-    if embedder is not None:
-        _dense_rescore(info, units, embedder)
     best = min(units, key=lambda u: (-u.score, u.result.rank, u.start))
     source = _follow_on(best, units) if kind in ("number", "date", "document") and not best.entity else best
     retrieval = min(1.0, max(0.0, passages[0].score))
@@ -181,6 +175,8 @@ def _kind(info: QueryInfo, query: _Query) -> str | None:
         return "document"
     if info.is_question and _asks_signer(query):
         return "who"
+    if info.question_type == "who" and query.wants & {"quan", "vi"}:
+        return None                 # "cơ quan nào", "đơn vị nào": an office, not a person's name
     if info.question_type in ("number", "date", "document", "who"):
         return info.question_type
     return "where" if ("dia", "diem") in query.cues else None
@@ -235,46 +231,62 @@ def _marked(word: str) -> str:
 
 # -- candidate units -----------------------------------------------------------------------------
 
-def _candidates(query: _Query, passages: list[SearchResult], kind: str | None, info: QueryInfo) -> list[_Unit]:
-    """Every unit of the passages, scored; a question word counts more when few units hold it (rarity)."""
-    top = max(passages[0].score, 1e-9)
-    pieces = []
+@dataclass
+class _Piece:
+    """What scoring needs to know about one unit: its words, and the words above and around it."""
+
+    result: SearchResult
+    folded: str                        # fold(result.text)
+    span: _Span
+    leaf: tuple[str, ...]              # words of the innermost section heading
+    inside: set[str]
+    marks: set[str]                    # the unit's words with their marks (see _marked)
+    above: set[str]                    # list parents, section heading, document title/issuer/place
+    around: set[str]                   # the whole passage
+
+
+def _pieces(passages: list[SearchResult]) -> list[_Piece]:
+    out = []
     for result in passages:
         folded = fold(result.text)
-        section = tuple(t for *_, t in _tokens(fold(result.section.split("›")[-1])))
+        leaf = tuple(t for *_, t in _tokens(fold(result.section.split("›")[-1])))
         doc = result.document
         # the document's own words (title, issuer, place) answer "Quận 11", "An Lão" in a question
-        heading = {t for *_, t in _tokens(fold(" ".join(filter(None, (doc.title, doc.number, doc.issuer, doc.place)))))}
-        heading |= set(section)
+        named = " ".join(filter(None, (doc.title, doc.number, doc.issuer, doc.place, result.section)))
+        heading = {t for *_, t in _tokens(fold(named))}
         around = {t for *_, t in _tokens(folded)}
         units = [((0, len(result.text)), -1)] if result.kind == "table_row" else _units(result.text)
         words = [_word_set(_tokens(folded, s, e), folded[s:e]) for (s, e), _ in units]
         for ((s, e), parent), inside in zip(units, words):
-            above: set[str] = set()
+            above = set(heading)
             while parent >= 0:
                 above |= words[parent]
                 parent = units[parent][1]
             marks = {_marked(result.text[a:b]) for a, b, _ in _tokens(folded, s, e)}
-            pieces.append((result, folded, section, around, heading | above, (s, e), inside, marks))
-    def holds(term: str, inside: set[str], marks: set[str]) -> bool:
-        return term in inside and (term not in query.marked or bool(query.marked[term] & marks))
+            out.append(_Piece(result, folded, (s, e), leaf, inside, marks, above, around))
+    return out
 
-    rare = {t: w * math.log((len(pieces) + 1) / (0.5 + sum(holds(t, p[6], p[7]) for p in pieces)))
-            for t, w in query.terms.items()}
+
+def _candidates(query: _Query, passages: list[SearchResult], kind: str | None, info: QueryInfo) -> list[_Unit]:
+    """Every unit of the passages, scored; a question word counts more when few units hold it (rarity)."""
+    pieces = _pieces(passages)
+    held = {t: sum(_credit(query, t, p) == 1.0 for p in pieces) for t in query.terms}
+    rare = {t: w * math.log((len(pieces) + 1) / (0.5 + held[t])) for t, w in query.terms.items()}
+    top = max(passages[0].score, 1e-9)
     out = []
-    for result, folded, section, around, above, (start, end), inside, marks in pieces:
-        tokens = _tokens(folded, start, end)
-        coverage = _coverage(query, query.terms, inside, marks, above, around)
-        focus = _coverage(query, rare, inside, marks, above, around)
+    for piece in pieces:
+        start, end = piece.span
+        tokens = _tokens(piece.folded, start, end)
+        coverage, focus = _coverage(query, query.terms, piece), _coverage(query, rare, piece)
         score = focus + PHRASE_WEIGHT * _phrase(query.pairs, rare, tokens)
-        score += RANK_WEIGHT * max(0.0, result.score) / top
+        score += RANK_WEIGHT * max(0.0, piece.result.score) / top
         words = tuple(t for *_, t in tokens)
-        cued = any(_has_phrase(words, cue) or _has_phrase(section, cue) for cue in query.cues)
+        cued = any(_has_phrase(words, cue) or _has_phrase(piece.leaf, cue) for cue in query.cues)
         score += CUE_BONUS * cued
-        entity = float(cued) if kind == "where" else _holds_entity(result, folded, (start, end), kind, query, info)
+        entity = float(cued) if kind == "where" else _holds_entity(piece, kind, query, info)
         if kind and not entity:
             score *= MISSING_ENTITY
-        out.append(_Unit(result, start, end, coverage, score + ENTITY_BONUS * entity, entity, focus))
+        out.append(_Unit(piece.result, start, end, coverage, score + ENTITY_BONUS * entity, entity, focus))
     return out
 
 
@@ -284,17 +296,18 @@ def _word_set(tokens: list[_Tok], folded: str) -> set[str]:
     return words | _PERCENT_WORDS if "%" in folded else words
 
 
-def _coverage(query: _Query, terms: dict[str, float], inside: set[str], marks: set[str], above: set[str],
-              around: set[str]) -> float:
-    """Weighted share of the question words in the unit; words only above or around it count less."""
-    def credit(term: str) -> float:
-        if term in inside:
-            typed = query.marked.get(term)
-            return 1.0 if not typed or typed & marks else FOLDED_CREDIT
-        return PARENT_CREDIT if term in above else CONTEXT_CREDIT if term in around else 0.0
+def _credit(query: _Query, term: str, piece: _Piece) -> float:
+    """1 for a question word in the unit (with the marks the user typed, if any); less above or around it."""
+    if term in piece.inside:
+        typed = query.marked.get(term)
+        return 1.0 if not typed or typed & piece.marks else FOLDED_CREDIT
+    return PARENT_CREDIT if term in piece.above else CONTEXT_CREDIT if term in piece.around else 0.0
 
+
+def _coverage(query: _Query, terms: dict[str, float], piece: _Piece) -> float:
+    """Weighted share of the question words the unit holds."""
     total = sum(terms.values())
-    return sum(w * credit(t) for t, w in terms.items()) / total if total > 0 else 0.0
+    return sum(w * _credit(query, t, piece) for t, w in terms.items()) / total if total > 0 else 0.0
 
 
 def _phrase(pairs: frozenset[tuple[str, str]], rare: dict[str, float], tokens: list[_Tok]) -> float:
@@ -304,9 +317,9 @@ def _phrase(pairs: frozenset[tuple[str, str]], rare: dict[str, float], tokens: l
     return sum(rare[a] + rare[b] for a, b in pairs & adjacent) / total if total > 0 else 0.0
 
 
-def _holds_entity(result: SearchResult, folded: str, span: _Span, kind: str | None, query: _Query,
-                  info: QueryInfo) -> float:
+def _holds_entity(piece: _Piece, kind: str | None, query: _Query, info: QueryInfo) -> float:
     """1 when the unit has what is asked for, 0.5 for a lesser sort, 2 for a table cell the question names."""
+    result, span = piece.result, piece.span
     if kind == "who":
         text = result.text[span[0]:span[1]]
         # a line that is only a name closes the signature block: the signer ("Ai ký ...?")
@@ -314,7 +327,7 @@ def _holds_entity(result: SearchResult, folded: str, span: _Span, kind: str | No
         return 2.0 if signer else float(_has_name(text))
     if not kind:
         return 0.0
-    found, rank = _entities(folded, span[0], span[1], kind, query, info)
+    found, rank = _entities(piece.folded, span, kind, query, info, result.document.school_years)
     if not found:
         return 0.0
     if rank == 0 and result.kind == "table_row" and kind == "number" and _table_cell(result.text, query, info):
@@ -413,25 +426,32 @@ def _trim(text: str, start: int, end: int) -> _Span:
 
 # -- entities ------------------------------------------------------------------------------------
 
-def _entities(folded: str, start: int, end: int, kind: str, query: _Query, info: QueryInfo) -> tuple[list[_Span], int]:
-    """Spans of what the question asks for inside [start, end) and how wanted that sort is (0 = most)."""
+def _entities(folded: str, span: _Span, kind: str, query: _Query, info: QueryInfo,
+              doc_years: Iterable[str] = ()) -> tuple[list[_Span], int]:
+    """Spans of what the question asks for inside `span` and how wanted that sort is (0 = most)."""
+    start, end = span
     piece = folded[start:end]
     docs = _finds([_DOC_RE], piece)
     known = [fold(n) for n in info.doc_numbers]
     if kind == "document":
         groups = [[s for s in docs if not any(k in piece[s[0]:s[1]] for k in known)], docs]
+    elif kind == "date":
+        groups = _date_groups(piece, docs, query, known, {*doc_years, *info.school_years})
     else:
-        groups = _date_groups(piece, docs, query, known) if kind == "date" else _number_groups(piece, docs, query)
+        groups = _number_groups(piece, docs, query)
     for rank, group in enumerate(groups):
         if group:
             return [(start + s, start + e) for s, e in group], rank
     return [], len(groups)
 
 
-def _date_groups(piece: str, docs: list[_Span], query: _Query, known: list[str]) -> list[list[_Span]]:
+def _date_groups(piece: str, docs: list[_Span], query: _Query, known: list[str],
+                 context: set[str]) -> list[list[_Span]]:
     """Days, years and times by what the question asks. "Công văn số 2455/... ngày 28/9/2020" dates the
-    cited letter, not the event asked about, unless the question names that letter."""
-    days, years, times = _finds(_DAY_RES, piece), _finds(_YEAR_RES, piece), _finds([_TIME_RE], piece)
+    cited letter, not the event asked about, unless the question names that letter; the school year of
+    the document or of the question ("năm học 2020-2021" in a 2020-2021 plan) is the setting, not news."""
+    days, times = _finds(_DAY_RES, piece), _finds([_TIME_RE], piece)
+    years = [y for y in _finds(_YEAR_RES, piece) if "-".join(re.findall(r"\d{4}", piece[y[0]:y[1]])) not in context]
     cited = [d for d in days if any(0 <= d[0] - e <= 3 and not piece[e:d[0]].strip() for _, e in docs)]
     named = [d for d in cited if any(k in piece[s:e] for s, e in docs if 0 <= d[0] - e <= 3 for k in known)]
     own = [d for d in days if d not in cited]
@@ -450,10 +470,14 @@ def _number_groups(piece: str, docs: list[_Span], query: _Query) -> list[list[_S
     percents = [s for s in _finds([_PERCENT_RE], piece) if not _overlaps(s, taken)]
     counts, labels = [], []
     for s in _finds([_NUMBER_RE], piece):
-        if _overlaps(s, taken + times + percents) or _is_heading_number(piece, s) or re.fullmatch(_YEAR, piece[s[0]:s[1]]):
+        if _overlaps(s, taken + times + percents) or _is_heading_number(piece, s) \
+                or re.fullmatch(_YEAR, piece[s[0]:s[1]]):
             continue
         label = _label_before(piece, s[0])
-        (labels if label < s[0] else counts).append((label, s[1]) if label < s[0] else _with_unit(piece, s))
+        if label < s[0]:
+            labels.append((label, s[1]))
+        else:
+            counts.append(_with_unit(piece, s, set(query.terms) | query.wants))
     wanted = [s for s in counts + labels if query.wants & {t for *_, t in _tokens(piece, *s)}]
     rate = any(_has_phrase(query.words, cue) for cue in _RATE_CUES)
     first = [times] if "gio" in query.words else []
@@ -492,19 +516,20 @@ def _label_before(text: str, at: int) -> int:
     return at
 
 
-def _with_unit(text: str, span: _Span) -> _Span:
-    """A count keeps the counted noun: "15 trường", "04 tin bài" (up to two words, no function word)."""
-    end, words = span[1], 0
-    while words < 2:
+def _with_unit(text: str, span: _Span, asked: set[str]) -> _Span:
+    """A count keeps its counted noun: "15 trường"; a second word when the question has it ("04 tin bài")."""
+    end = span[1]
+    for n in range(2):
         i = end
         while i < len(text) and text[i] == " ":
             i += 1
         j = i
         while j < len(text) and text[j].isalpha():
             j += 1
-        if j == i or text[i:j] in _STOP_FOLDED or text[i:j] in _STOP_EN:
+        word = text[i:j]
+        if not word or word in _STOP_FOLDED or word in _STOP_EN or (n == 1 and word not in asked):
             break
-        end, words = j, words + 1
+        end = j
     return span[0], end
 
 
@@ -535,7 +560,7 @@ def _answer(unit: _Unit, kind: str | None, query: _Query, info: QueryInfo) -> An
         return Answer(text=text, span=span, passage=result)
     if kind in ("number", "date", "document"):
         folded = fold(result.text)
-        found, _ = _entities(folded, unit.start, unit.end, kind, query, info)
+        found, _ = _entities(folded, (unit.start, unit.end), kind, query, info, result.document.school_years)
         if found:
             hits = [(s, e, t) for s, e, t in _tokens(folded, unit.start, unit.end) if t in query.terms]
             s, e = max(found, key=lambda span: (_closeness(span, hits, query), -span[0]))
@@ -593,12 +618,3 @@ def _table_cell(text: str, query: _Query, info: QueryInfo) -> tuple[str, _Span] 
     (hs, he), (vs, ve) = best
     head = f"{text[label[0]:label[1]]}, {text[hs:he]}" if he > hs else text[label[0]:label[1]]
     return f"{head}: {text[vs:ve]}", (vs, ve)
-
-
-def _dense_rescore(info: QueryInfo, units: list[_Unit], embedder: Embedder) -> None:
-    """Optional: add cosine(question, unit) to the best lexical units (paraphrases, English questions)."""
-    pool = sorted(units, key=lambda u: (-u.score, u.result.rank, u.start))[:DENSE_POOL]
-    query = embedder.encode_queries([info.restored or info.text])[0]
-    vectors = embedder.encode_documents([u.result.text[u.start:u.end] for u in pool])
-    for unit, vector in zip(pool, vectors):
-        unit.score += DENSE_WEIGHT * float(vector @ query)

@@ -73,7 +73,7 @@ def test_table_rows_are_their_own_chunks():
     rows = [c for c in chunks if c.kind == "table_row"]
     assert len(rows) == len(doc.tables) == 20
     dropout = next(c for c in rows if c.rendered.startswith("Học sinh bỏ học › Học sinh THCS"))
-    assert dropout.rendered == "Học sinh bỏ học › Học sinh THCS: 2019-2020: 0,43 %; 2020-2021: 0,6 %"
+    assert dropout.rendered == "Học sinh bỏ học › Học sinh THCS (Tỷ lệ %): 2019-2020: 0,43 %; 2020-2021: 0,6 %"
     assert dropout.display == dropout.rendered and dropout.section == "III. CHỈ TIÊU PHẤN ĐẤU"
     # no text chunk repeats a row's values; the header lines stay as text with the section heading
     table_text = [c for c in chunks if c.kind == "text" and c.section == "III. CHỈ TIÊU PHẤN ĐẤU"]

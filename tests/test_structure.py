@@ -203,7 +203,7 @@ def test_one_cell_per_line_table_of_the_school_plan():
     assert dropout.cells == (("2019-2020", "0,43 %"), ("2020-2021", "0,6 %"))
     assert text[dropout.start:dropout.end].endswith("0,43 %\n0,6 %")
     assert "Học sinh bỏ học" in text[dropout.start:dropout.end]
-    assert dropout.render() == "Học sinh bỏ học › Học sinh THCS: 2019-2020: 0,43 %; 2020-2021: 0,6 %"
+    assert dropout.render() == "Học sinh bỏ học › Học sinh THCS (Tỷ lệ %): 2019-2020: 0,43 %; 2020-2021: 0,6 %"
     assert row(parsed, "Kết quả giáo dục › Hạnh kiểm › Tốt").cells == (("2019-2020", "87,3%"), ("2020-2021", "87,5%"))
     assert row(parsed, "Kết quả giáo dục › Học sinh giỏi cấp Thành phố").cells == (
         ("2019-2020", "59 học sinh"), ("2020-2021", "60 học sinh"))
