@@ -5,7 +5,7 @@ import pytest
 
 from indexer.normalize import fold
 from search_api import answer
-from search_api.answer import ABSTAIN_BELOW, extract, split_units, table_cells
+from search_api.answer import ABSTAIN_BELOW, extract
 from search_api.query import QueryInfo, analyze
 from search_api.schemas import DocumentInfo, SearchResult
 
@@ -66,12 +66,6 @@ def test_number_question_on_a_table_row_answers_the_named_column(year: str, valu
 def test_table_row_without_a_named_column_answers_the_whole_row() -> None:
     found, _ = ask(question("Tỷ lệ học sinh THCS bỏ học là bao nhiêu?", "number"), result(ROW, "table_row"))
     assert found is not None and found.text == ROW and found.span == (0, len(ROW))
-
-
-def test_rendered_row_is_parsed_into_label_and_cells() -> None:
-    label, cells = table_cells(ROW)
-    assert ROW[label[0]:label[1]] == "Học sinh bỏ học › Học sinh THCS"
-    assert [(ROW[h[0]:h[1]], ROW[v[0]:v[1]]) for h, v in cells] == [("2019-2020", "0,43 %"), ("2020-2021", "0,6 %")]
 
 
 # -- entities --------------------------------------------------------------------------------------
@@ -229,27 +223,3 @@ def test_marks_typed_by_the_user_tell_words_apart(no_abstain: None) -> None:
 def test_both_spellings_of_ty_le_match(no_abstain: None) -> None:
     found, _ = ask(question("ty le hoc sinh bo hoc xuong duoi bao nhieu", "number"), result(TARGETS))
     assert found is not None and found.text == "0,2%"      # the passage writes "tỉ lệ"
-
-
-# -- splitting -------------------------------------------------------------------------------------
-
-def test_splitter_keeps_numbers_codes_and_abbreviations_whole() -> None:
-    text = ("1.1. Mục tiêu chung: giảm tỉ lệ bỏ học còn 0,6 % tại TP.HCM theo Số: 897/PH-GDĐT của Sở GD&ĐT. "
-            "Các trường, v.v. phải báo cáo. Ông Nguyễn Văn A. Trưởng phòng chủ trì.\n"
-            "- Nâng cao chất lượng;\n+ Tổ chức tập huấn cho giáo viên.")
-    units = [text[s:e] for s, e in split_units(text)]
-    assert units == [
-        "1.1. Mục tiêu chung: giảm tỉ lệ bỏ học còn 0,6 % tại TP.HCM theo Số: 897/PH-GDĐT của Sở GD&ĐT.",
-        "Các trường, v.v. phải báo cáo.",
-        "Ông Nguyễn Văn A. Trưởng phòng chủ trì.",
-        "Nâng cao chất lượng",
-        "Tổ chức tập huấn cho giáo viên.",
-    ]
-
-
-def test_long_sentence_is_cut_into_clauses() -> None:
-    clause = "tổ chức bồi dưỡng giáo viên về chương trình giáo dục phổ thông mới theo kế hoạch của Sở"
-    text = "; ".join([clause] * 4) + "."
-    units = split_units(text)
-    assert len(units) == 4
-    assert all(text[s:e].startswith("tổ chức") for s, e in units)
