@@ -21,6 +21,9 @@ from indexer.normalize import NORMALIZER_VERSION, normalize_text
 from indexer.structure import parse_document
 from indexer.types import BuildSummary, Chunk, Document, LoadedFile, SkippedFile
 
+# Bump when structure parsing, chunking or embedding text changes, so every file is reprocessed
+# (the normalizer and the analyzer carry versions of their own).
+PIPELINE_VERSION = "3"
 CHUNK_TOKENS = 220           # e5-small reads 512; ~220 keeps one idea per passage
 EMBED_BATCH = 32
 _PAGE_SEPARATOR = "\n\n"
@@ -90,6 +93,7 @@ def build_index(config: BuildConfig, embedder: Embedder | None = None) -> BuildS
             dim=embedder.dim if embedder else old.manifest.dim,
             normalizer_version=NORMALIZER_VERSION,
             analyzer_version=ANALYZER_VERSION,
+            pipeline_version=PIPELINE_VERSION,
             faiss_type=config.faiss_type,
             roots=[str(r) for r in roots],
             files={s: {"sha256": p.document.sha256, "doc_id": p.document.doc_id} for s, p in merged.items()},
@@ -157,6 +161,12 @@ def embedding_text(chunk: Chunk) -> str:
     return f"{chunk.context}\n{chunk.display}" if chunk.context else chunk.display
 
 
+def lexical_text(chunk: Chunk) -> str:
+    """What BM25 sees: the section path and the passage, but not the title, which every passage of a
+    directive shares: measured on eval/queries.jsonl it only lifted short header passages."""
+    return f"{chunk.section}\n{chunk.display}" if chunk.section else chunk.display
+
+
 def _open_previous(config: BuildConfig) -> store.IndexReader | None:
     manifest = store.read_manifest(config.index_dir)
     if manifest is None:
@@ -167,7 +177,8 @@ def _open_previous(config: BuildConfig) -> store.IndexReader | None:
             f"{config.index_dir} was built with {manifest.embedder!r}, not {wanted!r}; "
             "rebuild it with --rebuild or choose another --index folder"
         )
-    if (manifest.normalizer_version, manifest.analyzer_version) != (NORMALIZER_VERSION, ANALYZER_VERSION):
+    built_with = (manifest.normalizer_version, manifest.analyzer_version, manifest.pipeline_version)
+    if built_with != (NORMALIZER_VERSION, ANALYZER_VERSION, PIPELINE_VERSION):
         return _StaleText(manifest)  # text rules changed: keep the roots, reprocess every file
     return store.IndexReader(config.index_dir)
 
@@ -228,7 +239,7 @@ def _process_files(todo: list[tuple[str, Path, str]], embedder: Embedder, summar
             summary.skipped.append(SkippedFile(source, f"could not be processed ({type(exc).__name__}: {exc})"))
             _undo_change(summary, source)
             continue
-        tokens = [document_tokens(embedding_text(c)) for c in chunks]
+        tokens = [document_tokens(lexical_text(c)) for c in chunks]
         out[source] = _Processed(document, chunks, tokens)
     return out
 

@@ -44,6 +44,7 @@ class Manifest:
     dim: int
     normalizer_version: str
     analyzer_version: str
+    pipeline_version: str = ""
     faiss_type: str = "flat"
     roots: list[str] = field(default_factory=list)
     files: dict[str, dict[str, Any]] = field(default_factory=dict)  # source -> {sha256, doc_id}

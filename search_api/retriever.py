@@ -24,7 +24,8 @@ Mode = Literal["hybrid", "lexical", "dense"]
 @dataclass(frozen=True)
 class FusionConfig:
     method: Literal["weighted", "rrf"] = "weighted"
-    alpha: float = 0.5            # weight of the dense score in the weighted sum
+    alpha: float = 0.4            # weight of the dense score in the weighted sum (tuned on eval/queries.jsonl)
+    alpha_en: float = 0.9         # the same for English queries, where BM25 over Vietnamese text is weak
     rrf_k: int = 60
     pool: int = 100               # candidates taken from each retriever before fusion
     year_boost: float = 0.10      # the document is about the school year the query names
@@ -82,7 +83,7 @@ class Retriever:
         lexical = self.lexical_scores(info) if mode in ("hybrid", "lexical") else None
         dense = self.dense_scores(info) if mode in ("hybrid", "dense") else None
         pool = self._pool(lexical, dense)
-        fused = self._fuse(pool, lexical, dense)
+        fused = self._fuse(pool, lexical, dense, self.fusion.alpha_en if info.lang == "en" else self.fusion.alpha)
         fused = fused + self._boosts(info, pool)
         order = pool[np.lexsort((pool, -fused))]  # score desc, row asc: deterministic ties
         score_of = dict(zip(pool.tolist(), fused.tolist()))
@@ -123,7 +124,8 @@ class Retriever:
             parts.append(_top(dense, size))
         return np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
 
-    def _fuse(self, pool: np.ndarray, lexical: np.ndarray | None, dense: np.ndarray | None) -> np.ndarray:
+    def _fuse(self, pool: np.ndarray, lexical: np.ndarray | None, dense: np.ndarray | None,
+              alpha: float) -> np.ndarray:
         if len(pool) == 0:
             return np.zeros(0, dtype=np.float32)
         if self.fusion.method == "rrf" and lexical is not None and dense is not None:
@@ -132,12 +134,12 @@ class Retriever:
         if lexical is not None:
             lex = lexical[pool]
             best = float(lex.max())
-            weight = 1.0 - self.fusion.alpha if dense is not None else 1.0
+            weight = 1.0 - alpha if dense is not None else 1.0
             total += weight * (lex / best if best > 0 else lex)
         if dense is not None:
             den = dense[pool]
             low, high = float(den.min()), float(den.max())
-            weight = self.fusion.alpha if lexical is not None else 1.0
+            weight = alpha if lexical is not None else 1.0
             scaled = (den - low) / (high - low) if high > low else np.ones_like(den)
             # min-max spreads tiny cosine gaps; keep raw cosine when used alone so scores stay meaningful
             total += weight * (scaled if lexical is not None else den)
