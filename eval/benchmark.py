@@ -27,7 +27,20 @@ class PreparedBenchmark:
     base: Path             # the cache folder (corpus/ and index-<embedder>/)
 
 
-def prepare_benchmark(directory: Path, corpus: dict, cache: Path, model: str) -> PreparedBenchmark:
+def sample_corpus(corpus: dict, qrels: list[dict[str, int]], size: int) -> dict:
+    """Every gold document of the given qrels plus a fixed pseudo-random sample of the rest.
+
+    The sample is chosen by a hash of the document id, so reruns and other machines index the same
+    documents. It makes retrieval easier for every system alike: compare systems, not absolute figures.
+    """
+    gold = {doc for rels in qrels for doc in rels if doc in corpus}
+    others = sorted((d for d in corpus if d not in gold), key=lambda d: hashlib.sha1(d.encode()).hexdigest())
+    keep = gold | set(others[: max(0, size - len(gold))])
+    return {d: corpus[d] for d in corpus if d in keep}
+
+
+def prepare_benchmark(directory: Path, corpus: dict, cache: Path, model: str,
+                      sample: int | None = None) -> PreparedBenchmark:
     """Benchmark corpus -> one .txt per document in a cache folder keyed by the corpus hash -> index.
 
     Both steps are cached: a rerun finds the files in place and the incremental build re-embeds nothing.
@@ -38,7 +51,8 @@ def prepare_benchmark(directory: Path, corpus: dict, cache: Path, model: str) ->
     from search_api.service import SearchService
 
     digest = sha256_file(directory / "corpus.jsonl")
-    base = cache / f"{directory.name}-{digest[:12]}"
+    base = cache / f"{directory.name}-{digest[:12]}" if not sample else \
+        cache / f"{directory.name}-{digest[:12]}-sample{len(corpus)}"
     corpus_dir = base / "corpus"
     if not (base / "corpus.done").is_file():
         write_corpus(corpus, corpus_dir)

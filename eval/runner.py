@@ -30,6 +30,7 @@ SYSTEMS = ("lexical", "dense", "hybrid", "hybrid-rrf", "bm25-plain")
 # factors fill the top k more surely but time a deeper search than the API's usual k=10.
 BENCH_PASSAGE_FACTOR = 2
 _FILTER_KEYS = ("school_year", "issuer", "doc_type", "doc_id")
+ASK_TASK, EMBED_TASK = "(ask)", "(embed)"   # timed alongside the systems, reported apart
 
 
 class QueryFailed(Exception):
@@ -57,6 +58,7 @@ class SystemRun:
     ranked: dict[str, list[Passage]] = field(default_factory=dict)
     latency_ms: dict[str, float] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
+    outputs: dict[str, object] = field(default_factory=dict)   # raw result (the answer text for ask)
 
 
 @dataclass
@@ -85,6 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--cache", metavar="DIR", default=str(REPO_ROOT / ".cache" / "benchmarks"),
                         help="where converted benchmark corpora and their indexes are kept")
     parser.add_argument("--limit", type=int, metavar="N", help="use only the first N queries")
+    parser.add_argument("--max-docs", type=int, metavar="N",
+                        help="benchmark: index only the gold documents of the queries used plus a fixed "
+                             "sample of the others, N documents in all (for corpora too big to embed here)")
     parser.add_argument("-k", type=int, default=10, help="ranking depth scored (default 10)")
     return parser
 
@@ -144,18 +149,19 @@ def _run_query_set(args: argparse.Namespace, systems: list[str]) -> dict:
     config = {"queries_file": str(path), "queries_sha256": _sha256(path), "k": args.k, "limit": args.limit}
     pairs = [(q.id, q.query, _filters(q.id, q.filters)) for q in queries]
     if args.api:
-        searchers, asker, floor = _api_systems(args.api, systems, args.k), _api_ask(args.api), None
+        tasks, asker = _api_systems(args.api, systems, args.k), _api_ask(args.api)
         config.update(api=args.api)
     else:
         service, extra = _corpus_service(args)
-        searchers = _engine_systems(service, systems, args.k, extra["rrf"])
+        tasks = _engine_systems(service, systems, args.k, extra["rrf"])
         if "bm25-plain" in systems:
-            searchers["bm25-plain"] = _plain_over_chunks(service.settings.index_dir, args.k)
+            tasks["bm25-plain"] = _plain_over_chunks(service.settings.index_dir, args.k)
         asker = _engine_ask(service)
-        floor = _embed_floor(service.embedder, [text for _, text, _ in pairs])
+        tasks[EMBED_TASK] = _embed_only(service.embedder)
         config.update(extra["config"], unreachable_gold=unreachable_gold(service.settings.index_dir, queries))
-    runs = {name: run_system(name, searcher, pairs) for name, searcher in searchers.items()}
-    asked = run_ask(asker, pairs) if "hybrid" in systems else None
+    if "hybrid" in systems:
+        tasks[ASK_TASK] = asker
+    runs, asked, floor = _split(run_all(tasks, pairs))
     return report.score_query_set(queries, runs, asked, floor, config, args.k)
 
 
@@ -321,34 +327,38 @@ def _get(client, path: str, params: dict):
 
 # -- running and timing -------------------------------------------------------------------------
 
-def run_system(name: str, searcher: Searcher, pairs: list[tuple[str, str, dict]]) -> SystemRun:
-    """Run every query once, timing only the search call; one untimed warm-up query first."""
-    run = SystemRun(name)
+def run_all(tasks: dict[str, Callable[[str, dict], object]],
+            pairs: list[tuple[str, str, dict]]) -> dict[str, SystemRun]:
+    """Run every task (system, ask, embed-only) on every query, timing only the call itself.
+
+    Tasks are interleaved query by query, in an order rotated per query, after one untimed warm-up
+    call each: load that comes and goes on the machine then hits every system alike, so their
+    latencies stay comparable within one run.
+    """
+    runs = {name: SystemRun(name) for name in tasks}
+    names = list(tasks)
     if pairs:
-        _try(searcher, pairs[0][1], pairs[0][2])
-    for qid, text, filters in tqdm(pairs, desc=f"{name:>10}", unit="q", file=sys.stderr, leave=False):
-        began = time.perf_counter()
-        try:
-            passages = searcher(text, filters)
-        except PER_QUERY_ERRORS as exc:  # a query the engine rejects counts as an empty ranking
-            passages, run.errors[qid] = [], f"{type(exc).__name__}: {exc}"
-        run.latency_ms[qid] = (time.perf_counter() - began) * 1000
-        run.ranked[qid] = passages
-    return run
+        for name in names:
+            _try(tasks[name], pairs[0][1], pairs[0][2])
+    for n, (qid, text, filters) in enumerate(tqdm(pairs, desc="queries", unit="q", file=sys.stderr, leave=False)):
+        for name in names[n % len(names):] + names[: n % len(names)]:
+            run = runs[name]
+            began = time.perf_counter()
+            try:
+                result = tasks[name](text, filters)
+            except PER_QUERY_ERRORS as exc:  # a query the engine rejects counts as an empty ranking
+                result, run.errors[qid] = None, f"{type(exc).__name__}: {exc}"
+            run.latency_ms[qid] = (time.perf_counter() - began) * 1000
+            run.ranked[qid] = result if isinstance(result, list) else []
+            run.outputs[qid] = result
+    return runs
 
 
-def run_ask(asker: Callable[[str, dict], str | None], pairs: list[tuple[str, str, dict]]) -> AskRun:
-    out = AskRun()
-    if pairs:
-        _try(asker, pairs[0][1], pairs[0][2])
-    for qid, text, filters in tqdm(pairs, desc="       ask", unit="q", file=sys.stderr, leave=False):
-        began = time.perf_counter()
-        try:
-            out.answers[qid] = asker(text, filters)
-        except PER_QUERY_ERRORS:
-            out.answers[qid] = None
-        out.latency_ms[qid] = (time.perf_counter() - began) * 1000
-    return out
+def _embed_only(embedder) -> Callable[[str, dict], None]:
+    """Embedding the query alone: the floor under dense and hybrid latency."""
+    def embed(text: str, _filters: dict) -> None:
+        embedder.encode_queries([text])
+    return embed
 
 
 def _try(function: Callable, *args) -> None:
@@ -358,17 +368,12 @@ def _try(function: Callable, *args) -> None:
         pass
 
 
-def _embed_floor(embedder, texts: list[str]) -> list[float]:
-    """Milliseconds to embed each query alone: the floor under dense and hybrid latency."""
-    if not texts:
-        return []
-    embedder.encode_queries([texts[0]])
-    times = []
-    for text in texts:
-        began = time.perf_counter()
-        embedder.encode_queries([text])
-        times.append((time.perf_counter() - began) * 1000)
-    return times
+def _split(runs: dict[str, SystemRun]) -> tuple[dict[str, SystemRun], AskRun | None, list[float] | None]:
+    """Separate the retrieval systems from the ask and embed-only tasks run alongside them."""
+    ask = runs.pop(ASK_TASK, None)
+    embed = runs.pop(EMBED_TASK, None)
+    asked = AskRun(answers=dict(ask.outputs), latency_ms=ask.latency_ms) if ask else None
+    return runs, asked, list(embed.latency_ms.values()) if embed else None
 
 
 # -- benchmarks ---------------------------------------------------------------------------------
@@ -383,8 +388,12 @@ def _run_benchmark(args: argparse.Namespace, systems: list[str]) -> dict:
     used = asked[: args.limit] if args.limit else asked
     print(f"benchmark {directory.name}: {len(corpus)} documents; queries used: {len(used)} of {len(asked)} "
           f"with qrels ({len(queries)} in file)")
+    if args.max_docs:
+        corpus = benchmark.sample_corpus(corpus, [qrels[q] for q in used], args.max_docs)
+        print(f"corpus sample: {len(corpus)} documents (all gold documents of the queries used)")
     settings = Settings.from_env(model=args.model)
-    prepared = benchmark.prepare_benchmark(directory, corpus, Path(args.cache), settings.model)
+    prepared = benchmark.prepare_benchmark(directory, corpus, Path(args.cache), settings.model,
+                                           sample=args.max_docs)
     pairs = [(qid, queries[qid], {}) for qid in used]
     service = prepared.service
     depth = min(100, BENCH_PASSAGE_FACTOR * args.k)
@@ -394,12 +403,12 @@ def _run_benchmark(args: argparse.Namespace, systems: list[str]) -> dict:
         texts = [benchmark.doc_text(corpus[i]) for i in ids]
         plain = PlainBM25(texts, [Passage(t, benchmark.doc_source(i), (i,)) for i, t in zip(ids, texts)])
         searchers["bm25-plain"] = lambda text, _filters: plain.search(text, args.k)
-    runs = {name: run_system(name, searcher, pairs) for name, searcher in searchers.items()}
-    floor = _embed_floor(service.embedder, [text for _, text, _ in pairs])
+    searchers[EMBED_TASK] = _embed_only(service.embedder)
+    runs, _asked, floor = _split(run_all(searchers, pairs))
     config = {**_engine_config(service, prepared.index), "benchmark": str(directory),
               "corpus_sha256": prepared.digest, "cache": str(prepared.base), "k": args.k,
               "passages_per_query": depth, "limit": args.limit, "queries_used": len(used),
-              "queries_with_qrels": len(asked), "documents": len(corpus)}
+              "queries_with_qrels": len(asked), "documents": len(corpus), "max_docs": args.max_docs}
     return report.score_benchmark(pairs, {q: qrels[q] for q in used}, runs, floor, config, args.k)
 
 

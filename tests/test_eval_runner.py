@@ -10,6 +10,7 @@ import pytest
 
 from eval import benchmark, report, runner
 from eval.dataset import EvalQuery, GoldItem, load_queries
+from indexer.errors import BadQuery
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -108,6 +109,26 @@ def test_benchmark_file_names_round_trip_and_stay_inside_the_folder(doc_id):
     assert benchmark.doc_id_of(source) == doc_id
     assert not any(part.startswith(".") or part == "" for part in source.split("/"))
     assert Path(source).name.lower() != "readme.txt"
+
+
+def test_run_all_interleaves_systems_and_keeps_per_query_failures():
+    calls = []
+
+    def system(name):
+        def run(text, _filters):
+            calls.append((name, text))
+            if text == "bad":
+                raise BadQuery("rejected")
+            return [runner.Passage(f"{name}:{text}", "x.txt")]
+        return run
+
+    pairs = [("q1", "a", {}), ("q2", "bad", {}), ("q3", "c", {})]
+    runs = runner.run_all({"s1": system("s1"), "s2": system("s2")}, pairs)
+    assert calls[:2] == [("s1", "a"), ("s2", "a")]              # warm-up, untimed
+    assert calls[2:] == [("s1", "a"), ("s2", "a"), ("s2", "bad"), ("s1", "bad"), ("s1", "c"), ("s2", "c")]
+    assert runs["s1"].ranked["q2"] == [] and "rejected" in runs["s1"].errors["q2"]
+    assert [p.text for p in runs["s2"].ranked["q3"]] == ["s2:c"]
+    assert set(runs["s1"].latency_ms) == {"q1", "q2", "q3"}
 
 
 def test_bad_arguments_exit_2(capsys):
