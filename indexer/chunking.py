@@ -3,7 +3,8 @@
 Lines are packed greedily up to `max_tokens` of the embedder's tokenizer. A line that is too long is
 split at sentence ends, then at ";"/":" clause ends, then between words (then, for a run without
 spaces, between characters), so every passage fits the model and none is cut mid-word when avoidable.
-A table row is always one chunk (its rendered "label: header: value; ..." is what gets embedded); a
+A heading line with nothing under it but sub-sections is kept (kind "heading", for coverage) but
+not retrieved. A table row is always one chunk (its rendered "label: header: value; ..." is what gets embedded); a
 footnote is one chunk, or several split the same way when it is too long. Every chunk is an exact
 slice of the document text; boilerplate from `structure.skipped_spans` is the only non-blank text no
 chunk covers.
@@ -52,10 +53,13 @@ def chunk_document(doc: Document, token_len: TokenLen, max_tokens: int = 200) ->
     for run in _text_runs(text, blocked, cuts):
         pieces.extend((s, e, "text", None) for s, e in _pack(text, run, fits, 0))
     pieces.sort()
+    parents = {s.path[:-1] for s in doc.sections if len(s.path) > 1}
     chunks = []
     for ordinal, (start, end, kind, rendered) in enumerate(pieces):
         found = section_at(doc.sections, start)
         section = " › ".join(found.path) if found else ""
+        if kind == "text" and found and found.start == start and found.path in parents and "\n" not in text[start:end]:
+            kind = "heading"    # "II. NỘI DUNG" alone: its words live on in every child's section path
         chunks.append(Chunk(
             chunk_id=f"{doc.doc_id}-{ordinal:04d}", doc_id=doc.doc_id, ordinal=ordinal, section=section,
             start=start, end=end, page=doc.page_at(start), text=text[start:end], kind=kind,

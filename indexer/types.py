@@ -96,7 +96,7 @@ class Chunk:
     end: int
     page: int | None
     text: str
-    kind: str = "text"              # "text" | "table_row" | "footnote"
+    kind: str = "text"              # "text" | "table_row" | "footnote" | "heading" (not retrieved)
     rendered: str | None = None     # table rows: "label: header: value; ..." (what is shown and embedded)
     context: str = ""               # title + section path, prepended for embedding and BM25 only
 

@@ -73,6 +73,7 @@ class Retriever:
         self._vectors = np.asarray(reader.vectors(), dtype=np.float32)
         self._row_doc = [self.docs[c.doc_id] for c in self.chunks]
         self._shingles: dict[int, frozenset[str]] = {}
+        self._retrievable = np.array([c.kind != "heading" for c in self.chunks], dtype=bool)
 
     # -- public -------------------------------------------------------------------------------
 
@@ -89,7 +90,7 @@ class Retriever:
         score_of = dict(zip(pool.tolist(), fused.tolist()))
         facets = self._facets(order[:50])
         allowed = self._mask(filters)
-        ranked = [int(r) for r in order if allowed is None or allowed[r]]
+        ranked = [int(r) for r in order if (allowed is None or allowed[r]) and self._retrievable[r]]
         hits = self._group([Hit(r, score_of[r], _at(lexical, r), _at(dense, r)) for r in ranked], k)
         return Retrieval(hits, facets)
 
