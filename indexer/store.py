@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import fcntl
 import json
+import logging
 import os
 import shutil
 import sqlite3
@@ -245,6 +246,8 @@ def _write_faiss(path: Path, vectors: np.ndarray, faiss_type: str) -> None:
 
 def _write_bm25(path: Path, tokens: list[list[str]]) -> None:
     import bm25s
+
+    logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every build at DEBUG to the root handler
 
     retriever = bm25s.BM25(k1=1.2, b=0.75)
     # An empty corpus still gets a valid index: one empty pseudo-document is never returned
