@@ -45,34 +45,21 @@ class EvalQuery:
 def load_queries(path: str | Path) -> list[EvalQuery]:
     """Read and validate a query JSONL file (one object per line, blank lines allowed)."""
     path = Path(path)
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DatasetError(f"{path}: cannot read query file ({exc})") from exc
     queries: list[EvalQuery] = []
-    seen: dict[str, int] = {}
-    for lineno, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        where = f"{path}:{lineno}"
-        query = _parse_query(line, where)
+    seen: dict[str, str] = {}
+    for where, obj in _jsonl(path):
+        query = _parse_query(obj, where)
         if query.id in seen:
             raise DatasetError(f"{where}: duplicate id {query.id!r} (first on line {seen[query.id]})")
-        seen[query.id] = lineno
+        seen[query.id] = where.rsplit(":", 1)[1]
         queries.append(query)
     if not queries:
         raise DatasetError(f"{path}: no queries")
     return queries
 
 
-def _parse_query(line: str, where: str) -> EvalQuery:
-    """One JSONL line -> EvalQuery, or DatasetError naming the problem."""
-    try:
-        obj = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise DatasetError(f"{where}: not valid JSON ({exc.msg})") from exc
-    if not isinstance(obj, dict):
-        raise DatasetError(f"{where}: expected a JSON object")
+def _parse_query(obj: dict, where: str) -> EvalQuery:
+    """One JSONL object -> EvalQuery, or DatasetError naming the problem."""
     missing = [k for k in _REQUIRED if k not in obj]
     unknown = sorted(set(obj) - set(_REQUIRED) - set(_OPTIONAL))
     if missing or unknown:
@@ -157,18 +144,21 @@ def load_beir(directory: str | Path) -> tuple[Corpus, dict[str, str], Qrels]:
 
 def _jsonl(path: Path):
     """Yield (file:line, object) for each non-blank line of a JSONL file."""
-    with path.open(encoding="utf-8") as handle:
-        for lineno, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            where = f"{path}:{lineno}"
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DatasetError(f"{where}: not valid JSON ({exc.msg})") from exc
-            if not isinstance(obj, dict):
-                raise DatasetError(f"{where}: expected a JSON object")
-            yield where, obj
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DatasetError(f"{path}: cannot read file ({exc})") from exc
+    for lineno, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        where = f"{path}:{lineno}"
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DatasetError(f"{where}: not valid JSON ({exc.msg})") from exc
+        if not isinstance(obj, dict):
+            raise DatasetError(f"{where}: expected a JSON object")
+        yield where, obj
 
 
 def _field(obj: dict, key: str, where: str, allow_empty: bool = False) -> str:

@@ -30,7 +30,7 @@ class FusionConfig:
     pool: int = 100               # candidates taken from each retriever before fusion
     year_boost: float = 0.10      # the document is about the school year the query names
     number_boost: float = 0.30    # the document IS the document number the query names
-    cites_boost: float = 0.15     # the passage cites that number
+    cites_boost: float = 0.30     # the passage cites that number (outweighs sharing words like "Công văn")
     type_boost: float = 0.05      # the document is of the type the query names
     dedup_jaccard: float = 0.8    # passages this similar are grouped into one result
 
@@ -73,6 +73,7 @@ class Retriever:
         self._vectors = np.asarray(reader.vectors(), dtype=np.float32)
         self._row_doc = [self.docs[c.doc_id] for c in self.chunks]
         self._shingles: dict[int, frozenset[str]] = {}
+        self._folded: dict[int, str] = {}   # folded passage texts, filled as document numbers are looked up
         self._retrievable = np.array([c.kind != "heading" for c in self.chunks], dtype=bool)
 
     # -- public -------------------------------------------------------------------------------
@@ -157,7 +158,7 @@ class Retriever:
                 boost[i] += self.fusion.year_boost
             if numbers:
                 own = fold(meta.number or "")
-                text = fold(self.chunks[row].text)
+                text = self._folded_text(row)
                 if own and any(_code_match(n, own) for n in numbers):
                     boost[i] += self.fusion.number_boost
                 if any(_code_match(n, text) for n in numbers):
@@ -217,6 +218,12 @@ class Retriever:
         if not sa or not sb:
             return False
         return len(sa & sb) / len(sa | sb) >= self.fusion.dedup_jaccard
+
+    def _folded_text(self, row: int) -> str:
+        cached = self._folded.get(row)
+        if cached is None:
+            cached = self._folded[row] = fold(self.chunks[row].text)
+        return cached
 
     def _shingle(self, row: int) -> frozenset[str]:
         cached = self._shingles.get(row)
