@@ -18,7 +18,7 @@ from indexer.store import IndexReader, current_generation
 from indexer.types import BuildSummary, Chunk, Document
 from search_api import answer as answering
 from search_api.config import Settings
-from search_api.query import QueryInfo, analyze, validate_query
+from search_api.query import QueryInfo, analyze
 from search_api.retriever import Filters, FusionConfig, Hit, Retriever
 from search_api.schemas import (AlsoIn, AskParams, AskResponse, DocumentDetail, DocumentInfo, DocumentList,
                                 FacetValue, Health, SearchParams, SearchResponse, SearchResult, Section)
@@ -88,13 +88,14 @@ class SearchService:
 
     # -- queries ---------------------------------------------------------------------------------
 
-    def analyze(self, q: str) -> QueryInfo:
-        return analyze(validate_query(q), self._current().restorer)
-
     def search(self, params: SearchParams) -> SearchResponse:
+        return self._search(params)[0]
+
+    def _search(self, params: SearchParams) -> tuple[SearchResponse, QueryInfo]:
+        """The response and the query analysis behind it (ask reuses the analysis)."""
         began = time.perf_counter()
         state = self._current()
-        info = analyze(validate_query(params.q), state.restorer)
+        info = analyze(params.q, state.restorer)  # analyze() validates the query itself
         filters = Filters(params.school_year, params.issuer, params.doc_type, params.doc_id)
         retrieval = state.retriever.search(info, params.k, params.mode, filters)
         results = [self._result(state, hit, rank, info) for rank, hit in enumerate(retrieval.hits, start=1)]
@@ -102,19 +103,22 @@ class SearchService:
             name: [FacetValue(value=v, count=c) for v, c in sorted(counts.items(), key=lambda x: (-x[1], x[0]))]
             for name, counts in retrieval.facets.items()
         }
-        return SearchResponse(
+        response = SearchResponse(
             query=params.q, took_ms=round((time.perf_counter() - began) * 1000, 2), mode=params.mode,
             filters=filters.active(), analysis=_analysis(info), facets=facets, results=results,
         )
+        return response, info
 
     def ask(self, params: AskParams, search: SearchResponse | None = None) -> AskResponse:
         """Extractive answer from the top passages; pass the page's own search to avoid searching twice."""
         began = time.perf_counter()
         if search is None:
-            search = self.search(SearchParams(q=params.q, k=ASK_PASSAGES, school_year=params.school_year,
-                                              issuer=params.issuer, doc_type=params.doc_type))
+            search, info = self._search(SearchParams(q=params.q, k=ASK_PASSAGES, school_year=params.school_year,
+                                                     issuer=params.issuer, doc_type=params.doc_type))
+        else:
+            info = analyze(params.q, self._current().restorer)
         citations = search.results[:ASK_PASSAGES]
-        found, confidence = answering.extract(self.analyze(params.q), citations)
+        found, confidence = answering.extract(info, citations)
         return AskResponse(question=params.q, took_ms=round((time.perf_counter() - began) * 1000, 2),
                            answer=found, confidence=round(confidence, 4), citations=citations)
 
