@@ -54,57 +54,63 @@ def build_index(config: BuildConfig, embedder: Embedder | None = None) -> BuildS
     began = time.perf_counter()
     summary = BuildSummary()
     with store.build_lock(config.index_dir):
-        old = None if config.rebuild else _open_previous(config)
-        roots = [p.resolve() for p in config.roots] or [Path(r) for r in (old.manifest.roots if old else [])]
-        if not roots:
-            raise TracuuError("nothing to index: name a file or folder, e.g. `tracuu index corpus/`")
-        files = scan(roots, summary)
-        name = embedder.name if embedder else embedder_name(config.model)
-        reusable = old.manifest.files if old else {}
-        kept: dict[str, _Processed] = {}
-        previous = _Previous(old) if isinstance(old, store.IndexReader) else None
-        todo: list[tuple[str, Path, str]] = []
-        for source, path in tqdm(files, desc="Kiểm tra tệp", unit="tệp", disable=not config.progress):
-            digest = _sha256(path, source, summary)
-            if digest is None:
-                continue
-            if reusable.get(source, {}).get("sha256") == digest:
-                kept[source] = previous.take(reusable[source]["doc_id"])
-            else:
-                todo.append((source, path, digest))
-                (summary.changed if source in reusable else summary.added).append(source)
-        summary.removed = sorted(set(reusable) - set(kept) - {s for s, _, _ in todo}
-                                 - {s.source for s in summary.skipped})
-        summary.unchanged = len(kept)
-        if old is not None and not todo and not summary.removed and config.faiss_type == old.manifest.faiss_type \
-                and sorted(map(str, roots)) == sorted(old.manifest.roots):
-            summary.documents, summary.chunks = old.manifest.documents, old.manifest.chunks
-            summary.seconds = time.perf_counter() - began
-            return summary  # nothing changed: no model load, no write
-        if embedder is None and (todo or old is None):
-            embedder = load_embedder(config.model)
-        fresh = _process_files(todo, embedder, summary, config.progress) if todo else {}
-        if fresh:
-            _embed(list(fresh.values()), embedder, config.progress, summary)
-        merged = {**kept, **fresh}
-        data = _assemble(merged)
-        manifest = store.Manifest(
-            embedder=name,
-            dim=embedder.dim if embedder else old.manifest.dim,
-            normalizer_version=NORMALIZER_VERSION,
-            analyzer_version=ANALYZER_VERSION,
-            pipeline_version=PIPELINE_VERSION,
-            faiss_type=config.faiss_type,
-            roots=[str(r) for r in roots],
-            files={s: {"sha256": p.document.sha256, "doc_id": p.document.doc_id} for s, p in merged.items()},
-        )
+        before = None if config.rebuild else _previous_manifest(config)
+        previous = _Previous(store.IndexReader(config.index_dir)) if _reusable(before) else None
+        try:
+            return _build(config, embedder, before, previous, summary, began)
+        finally:
+            if previous is not None:
+                previous.reader.close()
+
+
+def _build(config: BuildConfig, embedder: Embedder | None, before: store.Manifest | None,
+           previous: _Previous | None, summary: BuildSummary, began: float) -> BuildSummary:
+    roots = [p.resolve() for p in config.roots] or [Path(r) for r in (before.roots if before else [])]
+    if not roots:
+        raise TracuuError("nothing to index: name a file or folder, e.g. `tracuu index corpus/`")
+    files = scan(roots, summary)
+    name = embedder.name if embedder else embedder_name(config.model)
+    known = before.files if before else {}
+    reusable = known if previous else {}        # outdated text rules: every file is reprocessed
+    kept: dict[str, _Processed] = {}
+    todo: list[tuple[str, Path, str]] = []
+    for source, path in tqdm(files, desc="Kiểm tra tệp", unit="tệp", disable=not config.progress):
+        digest = _sha256(path, source, summary)
+        if digest is None:
+            continue
+        if reusable.get(source, {}).get("sha256") == digest:
+            kept[source] = previous.take(reusable[source]["doc_id"])
+        else:
+            todo.append((source, path, digest))
+            (summary.changed if source in known else summary.added).append(source)
+    summary.removed = sorted(set(known) - set(kept) - {s for s, _, _ in todo} - {s.source for s in summary.skipped})
+    summary.unchanged = len(kept)
+    if before is not None and not todo and not summary.removed and config.faiss_type == before.faiss_type \
+            and sorted(map(str, roots)) == sorted(before.roots):
+        summary.documents, summary.chunks = before.documents, before.chunks
         summary.seconds = time.perf_counter() - began
-        manifest.build_seconds = round(summary.seconds, 3)
-        store.write_index(config.index_dir, data, manifest)
-        summary.documents, summary.chunks = len(data.documents), len(data.chunks)
-        summary.seconds = time.perf_counter() - began
-    if old is not None:
-        old.close()
+        return summary  # nothing changed: no model load, no write
+    if embedder is None and (todo or before is None):
+        embedder = load_embedder(config.model)
+    fresh = _process_files(todo, embedder, summary, config.progress) if todo else {}
+    if fresh:
+        _embed(list(fresh.values()), embedder, config.progress, summary)
+    merged = {**kept, **fresh}
+    data = _assemble(merged)
+    manifest = store.Manifest(
+        embedder=name,
+        dim=embedder.dim if embedder else before.dim,
+        normalizer_version=NORMALIZER_VERSION,
+        analyzer_version=ANALYZER_VERSION,
+        pipeline_version=PIPELINE_VERSION,
+        faiss_type=config.faiss_type,
+        roots=[str(r) for r in roots],
+        files={s: {"sha256": p.document.sha256, "doc_id": p.document.doc_id} for s, p in merged.items()},
+    )
+    manifest.build_seconds = round(time.perf_counter() - began, 3)
+    store.write_index(config.index_dir, data, manifest)
+    summary.documents, summary.chunks = len(data.documents), len(data.chunks)
+    summary.seconds = time.perf_counter() - began
     return summary
 
 
@@ -167,30 +173,24 @@ def lexical_text(chunk: Chunk) -> str:
     return f"{chunk.section}\n{chunk.display}" if chunk.section else chunk.display
 
 
-def _open_previous(config: BuildConfig) -> store.IndexReader | None:
+def _previous_manifest(config: BuildConfig) -> store.Manifest | None:
+    """The current index's manifest; building onto another embedder's index is an error."""
     manifest = store.read_manifest(config.index_dir)
-    if manifest is None:
-        return None
     wanted = embedder_name(config.model)
-    if manifest.embedder != wanted:
+    if manifest is not None and manifest.embedder != wanted:
         raise IndexMismatch(
             f"{config.index_dir} was built with {manifest.embedder!r}, not {wanted!r}; "
             "rebuild it with --rebuild or choose another --index folder"
         )
+    return manifest
+
+
+def _reusable(manifest: store.Manifest | None) -> bool:
+    """Chunks, tokens and vectors can be carried over only when the text rules are unchanged."""
+    if manifest is None:
+        return False
     built_with = (manifest.normalizer_version, manifest.analyzer_version, manifest.pipeline_version)
-    if built_with != (NORMALIZER_VERSION, ANALYZER_VERSION, PIPELINE_VERSION):
-        return _StaleText(manifest)  # text rules changed: keep the roots, reprocess every file
-    return store.IndexReader(config.index_dir)
-
-
-class _StaleText:
-    """Stands in for an index whose text rules are outdated: its roots are kept, its files are not reused."""
-
-    def __init__(self, manifest: store.Manifest) -> None:
-        self.manifest = store.Manifest(**{**manifest.__dict__, "files": {}})
-
-    def close(self) -> None:
-        pass
+    return built_with == (NORMALIZER_VERSION, ANALYZER_VERSION, PIPELINE_VERSION)
 
 
 class _Previous:

