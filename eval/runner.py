@@ -244,12 +244,12 @@ class PlainBM25:
 
 def _plain_over_chunks(index_dir: Path, k: int) -> Searcher:
     """bm25-plain over the corpus index's own chunks: the text BM25 sees, the passage the API returns."""
-    from indexer.build import embedding_text
+    from indexer.build import titled_text
     from indexer.store import IndexReader
 
     reader = IndexReader(index_dir)
     try:
-        texts = [embedding_text(c) for c in reader.chunks]
+        texts = [titled_text(c) for c in reader.chunks]
         passages = [Passage(c.display, reader.documents[c.doc_id].source) for c in reader.chunks]
     finally:
         reader.close()

@@ -23,7 +23,7 @@ from indexer.types import BuildSummary, Chunk, Document, LoadedFile, SkippedFile
 
 # Bump when structure parsing, chunking or embedding text changes, so every file is reprocessed
 # (the normalizer and the analyzer carry versions of their own).
-PIPELINE_VERSION = "4"
+PIPELINE_VERSION = "5"
 CHUNK_TOKENS = 220           # e5-small reads 512; ~220 keeps one idea per passage
 EMBED_BATCH = 32
 _PAGE_SEPARATOR = "\n\n"
@@ -162,9 +162,18 @@ def prepare_document(loaded: LoadedFile, sha256: str) -> Document:
     )
 
 
-def embedding_text(chunk: Chunk) -> str:
-    """What the dense model and BM25 see: the passage under its title and section path."""
+def titled_text(chunk: Chunk) -> str:
+    """The passage under its title and section path."""
     return f"{chunk.context}\n{chunk.display}" if chunk.context else chunk.display
+
+
+def embedding_views(chunk: Chunk) -> tuple[str, ...]:
+    """What the dense model sees: the passage under its title and section path, and the passage alone;
+    the index keeps the normalized mean of the two vectors. The titled view carries the words users
+    name a directive by (and English queries lean on); the bare view keeps passages of one directive
+    apart. Dense mode on eval/queries.jsonl: titled only R@5 0.805 / MRR@10 0.660, bare only
+    0.846 / 0.696, mean 0.862 / 0.708, for twice the embedding time."""
+    return (titled_text(chunk), chunk.display) if chunk.context else (chunk.display,)
 
 
 def lexical_text(chunk: Chunk) -> str:
@@ -251,14 +260,22 @@ def _undo_change(summary: BuildSummary, source: str) -> None:
 
 
 def _embed(items: list[_Processed], embedder: Embedder, progress: bool, summary: BuildSummary) -> None:
-    texts = [embedding_text(c) for item in items for c in item.chunks]
-    vectors = np.zeros((len(texts), embedder.dim), dtype=np.float32)
+    chunks = [c for item in items for c in item.chunks]
+    texts, owners = [], []
+    for row, chunk in enumerate(chunks):
+        for view in embedding_views(chunk):
+            texts.append(view)
+            owners.append(row)
+    views = np.zeros((len(texts), embedder.dim), dtype=np.float32)
     with tqdm(total=len(texts), desc="Nhúng vector", unit="đoạn", disable=not progress) as bar:
         for start in range(0, len(texts), EMBED_BATCH):
             batch = texts[start : start + EMBED_BATCH]
-            vectors[start : start + len(batch)] = embedder.encode_documents(batch)
+            views[start : start + len(batch)] = embedder.encode_documents(batch)
             bar.update(len(batch))
-    summary.embedded_chunks = len(texts)
+    vectors = np.zeros((len(chunks), embedder.dim), dtype=np.float32)
+    np.add.at(vectors, np.asarray(owners, dtype=np.int64), views)
+    vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    summary.embedded_chunks = len(chunks)
     offset = 0
     for item in items:
         item.vectors = vectors[offset : offset + len(item.chunks)]

