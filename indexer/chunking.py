@@ -3,8 +3,8 @@
 Lines are packed greedily up to `max_tokens` of the embedder's tokenizer. A line that is too long is
 split at sentence ends, then at ";"/":" clause ends, then between words (then, for a run without
 spaces, between characters), so every passage fits the model and none is cut mid-word when avoidable.
-A heading line with nothing under it but sub-sections is kept (kind "heading", for coverage) but
-not retrieved. A table row is always one chunk (its rendered "label: header: value; ..." is what gets embedded); a
+A heading line with nothing under it but sub-sections, and no words beyond its section label, is
+kept (kind "heading", for coverage) but not retrieved. A table row is always one chunk (its rendered "label: header: value; ..." is what gets embedded); a
 footnote is one chunk, or several split the same way when it is too long. Every chunk is an exact
 slice of the document text; boilerplate from `structure.skipped_spans` is the only non-blank text no
 chunk covers.
@@ -58,7 +58,8 @@ def chunk_document(doc: Document, token_len: TokenLen, max_tokens: int = 200) ->
     for ordinal, (start, end, kind, rendered) in enumerate(pieces):
         found = section_at(doc.sections, start)
         section = " › ".join(found.path) if found else ""
-        if kind == "text" and found and found.start == start and found.path in parents and "\n" not in text[start:end]:
+        if (kind == "text" and found and found.start == start and found.path in parents
+                and _label_holds(found.label, text[start:end])):
             kind = "heading"    # "II. NỘI DUNG" alone: its words live on in every child's section path
         chunks.append(Chunk(
             chunk_id=f"{doc.doc_id}-{ordinal:04d}", doc_id=doc.doc_id, ordinal=ordinal, section=section,
@@ -66,6 +67,15 @@ def chunk_document(doc: Document, token_len: TokenLen, max_tokens: int = 200) ->
             rendered=rendered, context=chunk_context(doc, section),
         ))
     return chunks
+
+
+def _label_holds(label: str, line: str) -> bool:
+    """The section label keeps every word of the heading line. A long lead-in ("2. Phạm tội thuộc một
+    trong các trường hợp sau đây, thì bị phạt tù từ 02 năm đến 07 năm:") has a shortened label, so it
+    stays a retrievable passage: on alqac-legal, hiding those lines cost lexical nDCG@10 0.949 -> 0.934."""
+    if "\n" in line or label.endswith("…"):
+        return False
+    return " ".join(line.split()).rstrip(":;.,") == label.rstrip(":;.,")
 
 
 def chunk_context(doc: Document, section: str) -> str:

@@ -146,3 +146,19 @@ def test_pages_and_bad_max_tokens():
 def test_empty_document_has_no_chunks():
     doc = Document("e", "e.txt", "0", "\n\n  \n", DocMeta())
     assert chunk_document(doc, words) == []
+
+
+def test_only_bare_headings_are_hidden_from_retrieval():
+    text = ("I. NHIỆM VỤ CHUNG\n"
+            "1. Dạy học\n"
+            "Các trường tổ chức dạy học hai buổi mỗi ngày.\n"
+            "2. Phạm tội thuộc một trong các trường hợp sau đây, thì bị phạt tù từ 02 năm đến 07 năm:\n"
+            "a) Có tổ chức;\n"
+            "b) Phạm tội 02 lần trở lên.\n")
+    doc = make_doc(text)
+    chunks = chunk_document(doc, lambda s: len(s.split()), max_tokens=200)
+    kinds = {c.text.split("\n")[0][:30]: c.kind for c in chunks}
+    assert kinds["I. NHIỆM VỤ CHUNG"] == "heading"          # its words live on in the children's section path
+    lead_in = next(c for c in chunks if c.text.startswith("2. Phạm tội"))
+    assert lead_in.kind == "text", "a lead-in longer than its section label must stay retrievable"
+    assert "bị phạt tù từ 02 năm đến 07 năm" not in next(c for c in chunks if c.text.startswith("a)")).section

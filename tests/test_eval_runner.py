@@ -186,6 +186,9 @@ def test_query_set_run_on_the_shared_index(tmp_path, service, settings):
     assert set(figures["systems"]) == set(runner.SYSTEMS)
     assert figures["config"]["answerable"] == 3 and figures["ask"]["unanswerable_n"] == 1
     assert figures["per_kind"]["lookup"]["n"] == 3
+    best = figures["per_kind"]["lookup"]["R@5"]
+    assert best[report.BEST_OF_TWO] == max(best["lexical"], best["dense"])
+    assert figures["fusion_ceiling_R@5"] >= max(figures["systems"][s]["R@5"] for s in ("lexical", "dense"))
     assert figures["embed_floor_ms"]["p50"] > 0
 
 
