@@ -116,7 +116,7 @@ def score_query_set(queries: list[EvalQuery], runs: dict, asked, floor: list[flo
     return figures
 
 
-BEST_OF_TWO = "best-of-lexical-dense"   # per query, the better of the two retrievers: what fusion could reach
+BEST_OF_TWO = "best-of-lexical-dense"   # an oracle picking, per query, the better of the two retrievers
 
 
 def _hits(cache: dict, query: EvalQuery, text: str) -> list[int]:
@@ -310,8 +310,8 @@ def _recall_note(figures: dict) -> str:
 
 
 def _ceiling_line(figures: dict) -> str:
-    return (f"{BEST_OF_TWO}: R@5 {figures['fusion_ceiling_R@5']:.3f} when each query takes the better of the "
-            "lexical and dense rankings, the most any fusion of the two can reach")
+    return (f"{BEST_OF_TWO}: R@5 {figures['fusion_ceiling_R@5']:.3f} when an oracle picks, per query, the better "
+            "of the lexical and dense rankings (how far re-weighting the two can go)")
 
 
 def _kind_table(figures: dict) -> list[list[str]]:
