@@ -267,7 +267,8 @@ def _embed(items: list[_Processed], embedder: Embedder, progress: bool, summary:
             texts.append(view)
             owners.append(row)
     views = np.zeros((len(texts), embedder.dim), dtype=np.float32)
-    with tqdm(total=len(texts), desc="Nhúng vector", unit="đoạn", disable=not progress) as bar:
+    # a passage under a title is embedded twice, so the bar counts embeddings, not passages
+    with tqdm(total=len(texts), desc="Nhúng vector", unit="lượt", disable=not progress) as bar:
         for start in range(0, len(texts), EMBED_BATCH):
             batch = texts[start : start + EMBED_BATCH]
             views[start : start + len(batch)] = embedder.encode_documents(batch)
