@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from indexer.analyze import has_diacritics
 from indexer.diacritics import Restorer
@@ -105,11 +106,17 @@ def _words(text: str) -> list[_Word]:
     return out
 
 
+@lru_cache(maxsize=16384)
+def _fold_word(word: str) -> str:
+    """fold() of one word; phrase lookups compare the same few hundred words over and over."""
+    return fold(word)
+
+
 def _same(typed: str, wanted: str, accent_only: bool = False) -> bool:
     """A marked word must match exactly; an unmarked one matches the folded form (unless accent_only)."""
     if typed == wanted:
         return True
-    return not accent_only and fold(typed) == typed and typed == fold(wanted)
+    return not accent_only and _fold_word(typed) == typed and typed == _fold_word(wanted)
 
 
 def _find(words: list[_Word], phrase: str, accent_only: bool = False) -> int:

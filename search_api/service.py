@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from indexer.build import BuildConfig, build_index
@@ -187,15 +188,21 @@ def highlight(text: str, info: QueryInfo) -> list[tuple[int, int]]:
     for _, _, word in _words(info.text.lower()):
         if len(word) > 1 or word.isdigit():
             (loose if fold(word) == word else exact).add(word if fold(word) != word else fold(word))
-    lowered, folded_text = text.lower(), fold(text)
+    lowered, words = _passage_words(text)
     spans: list[tuple[int, int]] = []
-    for start, end, word in _words(folded_text):
+    for start, end, word in words:
         if word in loose or lowered[start:end] in exact:
             if spans and start - spans[-1][1] <= 1:
                 spans[-1] = (spans[-1][0], end)  # "học sinh" becomes one mark, not two
             else:
                 spans.append((start, end))
     return spans
+
+
+@lru_cache(maxsize=4096)
+def _passage_words(text: str) -> tuple[str, tuple[tuple[int, int, str], ...]]:
+    """A passage lowercased, and its folded words with offsets: the same passages come back query after query."""
+    return text.lower(), tuple(_words(fold(text)))
 
 
 def _words(text: str) -> list[tuple[int, int, str]]:
