@@ -110,7 +110,7 @@ def score_query_set(queries: list[EvalQuery], runs: dict, asked, floor: list[flo
     if "lexical" in per_query_r5 and "dense" in per_query_r5:
         lexical, dense = per_query_r5["lexical"], per_query_r5["dense"]
         per_query_r5[BEST_OF_TWO] = {qid: max(lexical[qid], dense[qid]) for qid in lexical}
-        figures["fusion_ceiling_R@5"] = float(np.mean(list(per_query_r5[BEST_OF_TWO].values())))
+        figures["best_of_two_R@5"] = float(np.mean(list(per_query_r5[BEST_OF_TWO].values())))
     figures["per_kind"] = _per_kind(answerable, per_query_r5)
     figures["ask"] = ask_figures(queries, asked) if asked else None
     return figures
@@ -264,7 +264,7 @@ def render_terminal(figures: dict) -> str:
         lines.append(f"gold items no indexed chunk is relevant to: {len(missing)} {' '.join(missing[:10])}")
     if figures.get("per_kind"):
         lines.append("Recall@5 per kind:\n" + _plain(_kind_table(figures)))
-    if figures.get("fusion_ceiling_R@5") is not None:
+    if figures.get("best_of_two_R@5") is not None:
         lines.append(_ceiling_line(figures))
     if figures.get("ask"):
         lines.append(_ask_line(figures["ask"]))
@@ -277,7 +277,7 @@ def render_markdown(figures: dict) -> str:
     parts.append(_recall_note(figures))
     if figures.get("per_kind"):
         parts += ["", "## Recall@5 per kind", "", _md(_kind_table(figures))]
-    if figures.get("fusion_ceiling_R@5") is not None:
+    if figures.get("best_of_two_R@5") is not None:
         parts += ["", _ceiling_line(figures)]
     if figures.get("ask"):
         parts += ["", "## Ask (hybrid)", "", _md(_ask_table(figures["ask"]))]
@@ -310,7 +310,7 @@ def _recall_note(figures: dict) -> str:
 
 
 def _ceiling_line(figures: dict) -> str:
-    return (f"{BEST_OF_TWO}: R@5 {figures['fusion_ceiling_R@5']:.3f} when an oracle picks, per query, the better "
+    return (f"{BEST_OF_TWO}: R@5 {figures['best_of_two_R@5']:.3f} when an oracle picks, per query, the better "
             "of the lexical and dense rankings (how far re-weighting the two can go)")
 
 

@@ -73,7 +73,7 @@ def analyze(q: str, restorer: Restorer | None = None) -> QueryInfo:
         raise BadQuery("Câu truy vấn không có chữ hay số nào (query has no letters or digits: type a few words)")
     folded_text = fold(text)
     marked = has_diacritics(text)
-    words = _words(text)
+    words = word_spans(text)
     lang = _language(text, words)
     restored = None
     if restorer is not None and not marked and lang == "vi":
@@ -90,7 +90,7 @@ def analyze(q: str, restorer: Restorer | None = None) -> QueryInfo:
 
 # -- words and phrases ---------------------------------------------------------------------------
 
-def _words(text: str) -> list[_Word]:
+def word_spans(text: str) -> list[_Word]:
     """Runs of letters or digits, lowercased, with their spans."""
     out: list[_Word] = []
     i, n = 0, len(text)
@@ -177,7 +177,7 @@ _NUMBER_CUES = ("số", "công văn", "văn bản", "thông tư", "quyết đị
 
 def find_query_numbers(text: str) -> tuple[str, ...]:
     """Document numbers named by a query, as typed, in order of appearance (the longest reading of a span)."""
-    words = _words(text)
+    words = word_spans(text)
     spans = list(find_document_numbers(text))
     for m in _LOWER_CODE.finditer(text):
         # "3089/gdtrh" is a code, "2/tuan" (2 per week) is not: code letters never form a Vietnamese syllable.
@@ -243,7 +243,7 @@ _DOC_TYPES = {
 
 def find_doc_type(text: str) -> str | None:
     """The document type the query names first ("ke hoach giao ban" -> "kế hoạch"), in canonical Vietnamese."""
-    words = _words(text)
+    words = word_spans(text)
     best: tuple[int, str] | None = None
     for canonical, spellings in _DOC_TYPES.items():
         for spelling in spellings:

@@ -19,7 +19,7 @@ from indexer.store import IndexReader, current_generation
 from indexer.types import BuildSummary, Chunk, Document
 from search_api import answer as answering
 from search_api.config import Settings
-from search_api.query import QueryInfo, analyze
+from search_api.query import QueryInfo, analyze, word_spans
 from search_api.retriever import Filters, FusionConfig, Hit, Retriever
 from search_api.schemas import (AlsoIn, AskParams, AskResponse, DocumentDetail, DocumentInfo, DocumentList,
                                 FacetValue, Health, SearchParams, SearchResponse, SearchResult, Section)
@@ -185,7 +185,7 @@ def highlight(text: str, info: QueryInfo) -> list[tuple[int, int]]:
     offsets in the passage.
     """
     exact, loose = set(), set()
-    for _, _, word in _words(info.text.lower()):
+    for _, _, word in word_spans(info.text):
         if len(word) > 1 or word.isdigit():
             (loose if fold(word) == word else exact).add(word if fold(word) != word else fold(word))
     lowered, words = _passage_words(text)
@@ -202,18 +202,7 @@ def highlight(text: str, info: QueryInfo) -> list[tuple[int, int]]:
 @lru_cache(maxsize=4096)
 def _passage_words(text: str) -> tuple[str, tuple[tuple[int, int, str], ...]]:
     """A passage lowercased, and its folded words with offsets: the same passages come back query after query."""
-    return text.lower(), tuple(_words(fold(text)))
-
-
-def _words(text: str) -> list[tuple[int, int, str]]:
-    out, start = [], None
-    for i, ch in enumerate(text + " "):
-        if ch.isalnum():
-            start = i if start is None else start
-        elif start is not None:
-            out.append((start, i, text[start:i]))
-            start = None
-    return out
+    return text.lower(), tuple(word_spans(fold(text)))
 
 
 def _also_in(state: _Loaded, row: int) -> AlsoIn:
