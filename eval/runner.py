@@ -154,11 +154,12 @@ def _run_query_set(args: argparse.Namespace, systems: list[str]) -> dict:
     else:
         service, extra = _corpus_service(args)
         tasks = _engine_systems(service, systems, args.k, extra["rrf"])
+        chunks, sources = _indexed_chunks(service.settings.index_dir)
         if "bm25-plain" in systems:
-            tasks["bm25-plain"] = _plain_over_chunks(service.settings.index_dir, args.k)
+            tasks["bm25-plain"] = _plain_over_chunks(chunks, sources, args.k)
         asker = _engine_ask(service)
         tasks[EMBED_TASK] = _embed_only(service.embedder)
-        config.update(extra["config"], unreachable_gold=unreachable_gold(service.settings.index_dir, queries))
+        config.update(extra["config"], unreachable_gold=unreachable_gold(chunks, queries))
     if "hybrid" in systems:
         tasks[ASK_TASK] = asker
     runs, asked, floor = _split(run_all(tasks, pairs))
@@ -242,29 +243,32 @@ class PlainBM25:
         return [self.passages[i] for i in order[:k] if scores[i] > 0]
 
 
-def _plain_over_chunks(index_dir: Path, k: int) -> Searcher:
-    """bm25-plain over the corpus index's own chunks: the text BM25 sees, the passage the API returns."""
-    from indexer.build import titled_text
+def _indexed_chunks(index_dir: Path) -> tuple[list, list[str]]:
+    """The corpus index's chunks and each chunk's document source, read once for the baseline and the
+    reachability check."""
     from indexer.store import IndexReader
 
     reader = IndexReader(index_dir)
     try:
-        texts = [titled_text(c) for c in reader.chunks]
-        passages = [Passage(c.display, reader.documents[c.doc_id].source) for c in reader.chunks]
+        return list(reader.chunks), [reader.documents[c.doc_id].source for c in reader.chunks]
     finally:
         reader.close()
-    plain = PlainBM25(texts, passages)
+
+
+def _plain_over_chunks(chunks: list, sources: list[str], k: int) -> Searcher:
+    """bm25-plain over the corpus index's own chunks: the text BM25 sees, the passage the API returns."""
+    from indexer.build import titled_text
+
+    texts = [titled_text(c) for c in chunks]
+    plain = PlainBM25(texts, [Passage(c.display, source) for c, source in zip(chunks, sources)])
     return lambda text, _filters: plain.search(text, k)
 
 
-def unreachable_gold(index_dir: Path, queries: list) -> list[str]:
+def unreachable_gold(chunks: list, queries: list) -> list[str]:
     """Gold items no chunk of the index is relevant to ("q045#0"): chunking misses, not ranking misses."""
     from eval.relevance import relevant_gold
-    from indexer.store import IndexReader
 
-    reader = IndexReader(index_dir)
-    texts = [c.display for c in reader.chunks]
-    reader.close()
+    texts = [c.display for c in chunks]
     missing = []
     for query in queries:
         found: set[int] = set()
