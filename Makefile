@@ -7,7 +7,7 @@ CHROMIUM := /usr/bin/chromium
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: serve test test-fast index eval bench browser clean
+.PHONY: serve test test-fast index eval bench bench-xquad model browser clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,15 @@ eval: $(STAMP)
 
 bench: $(STAMP)
 	$(VENV)/bin/tracuu eval --benchmark ../shared/benchmarks/alqac-legal --report eval/reports/alqac-legal
+
+# Rebuilds indexer/models/ from ../shared/training (hours on two cores; resumes from its last checkpoint).
+model: $(STAMP)
+	$(PY) -m pip install -q -e '.[train]'
+	$(PY) -m training
+
+bench-xquad: $(STAMP)
+	$(PY) -m eval.xquad
+	$(VENV)/bin/tracuu eval --benchmark .cache/benchmarks/xquad-en-vi --report eval/reports/xquad-en-vi
 
 clean:
 	rm -rf $(VENV) .index test-artifacts .pytest_cache

