@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -19,11 +19,11 @@ from indexer.errors import IndexMismatch, LoadError, TracuuError
 from indexer.loaders import SUPPORTED_EXTENSIONS, load_file
 from indexer.normalize import NORMALIZER_VERSION, normalize_text
 from indexer.structure import parse_document
-from indexer.types import BuildSummary, Chunk, Document, LoadedFile, SkippedFile
+from indexer.types import BuildSummary, Chunk, Document, FileWarning, LoadedFile, SkippedFile
 
 # Bump when structure parsing, chunking or embedding text changes, so every file is reprocessed
 # (the normalizer and the analyzer carry versions of their own).
-PIPELINE_VERSION = "6"
+PIPELINE_VERSION = "7"        # 7: scanned pages of mixed PDFs are OCR'd (they were indexed empty)
 CHUNK_TOKENS = 220           # e5-small reads 512; ~220 keeps one idea per passage
 EMBED_BATCH = 32
 _PAGE_SEPARATOR = "\n\n"
@@ -156,7 +156,8 @@ def prepare_document(loaded: LoadedFile, sha256: str) -> Document:
     text = _PAGE_SEPARATOR.join(parts)
     parsed = parse_document(text)
     return Document(
-        doc_id=doc_id_for(loaded.source), source=loaded.source, sha256=sha256, text=text, meta=parsed.meta,
+        doc_id=doc_id_for(loaded.source), source=loaded.source, sha256=sha256, text=text,
+        meta=replace(parsed.meta, ocr=loaded.ocr) if loaded.ocr else parsed.meta,
         sections=parsed.sections, tables=parsed.tables, footnotes=parsed.footnotes,
         pages=tuple(pages) if loaded.paged else (),
     )
@@ -236,7 +237,8 @@ def _process_files(todo: list[tuple[str, Path, str]], embedder: Embedder, summar
     out: dict[str, _Processed] = {}
     for source, path, digest in tqdm(todo, desc="Đọc và phân tích", unit="tệp", disable=not progress):
         try:
-            document = prepare_document(load_file(path, source), digest)
+            loaded = load_file(path, source)
+            document = prepare_document(loaded, digest)
             chunks = chunk_document(document, embedder.token_len, CHUNK_TOKENS)
             if not chunks:
                 raise LoadError(source, "no text left after normalization")
@@ -248,6 +250,7 @@ def _process_files(todo: list[tuple[str, Path, str]], embedder: Embedder, summar
             summary.skipped.append(SkippedFile(source, f"could not be processed ({type(exc).__name__}: {exc})"))
             _undo_change(summary, source)
             continue
+        summary.warnings.extend(FileWarning(source, message) for message in loaded.warnings)
         tokens = [document_tokens(lexical_text(c)) for c in chunks]
         out[source] = _Processed(document, chunks, tokens)
     return out
