@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 from indexer.errors import LoadError
 
 if TYPE_CHECKING:
+    import pypdfium2
     from PIL import Image
 
 OCR_DPI = 300
@@ -72,30 +73,33 @@ def _has_language() -> bool:
 
 
 def read_pdf_pages(data: bytes, indexes: list[int]) -> list[OcrPage]:
-    """OCR of the given pages (0-based) of a PDF, in that order."""
-    return [read_image(image, dpi) for image, dpi in _render(data, indexes)]
-
-
-def _render(data: bytes, indexes: list[int]) -> list[tuple[Image.Image, int]]:
-    """Grayscale images of the pages at OCR_DPI, or less where a page is too large to render whole."""
+    """OCR of the given pages (0-based) of a PDF, in that order; one page image in memory at a time."""
     import pypdfium2
 
-    images = []
     with _PDFIUM:
         document = pypdfium2.PdfDocument(data)
-        try:
-            for index in indexes:
-                page = document[index]
-                try:
-                    width, height = page.get_size()        # points, 72 a inch
-                    scale = min(OCR_DPI / 72, math.sqrt(_MAX_PIXELS / max(width * height, 1.0)))
-                    bitmap = page.render(scale=scale, grayscale=True)
-                    images.append((bitmap.to_pil().convert("L"), round(scale * 72)))
-                finally:
-                    page.close()
-        finally:
+    try:
+        read = []
+        for index in indexes:
+            with _PDFIUM:                       # only PDFium calls are serialised, not the OCR itself
+                image, dpi = _render(document, index)
+            read.append(read_image(image, dpi))
+        return read
+    finally:
+        with _PDFIUM:
             document.close()
-    return images
+
+
+def _render(document: pypdfium2.PdfDocument, index: int) -> tuple[Image.Image, int]:
+    """A page as a grayscale image at OCR_DPI (less for a page too large to render whole), and its dpi."""
+    page = document[index]
+    try:
+        width, height = page.get_size()        # points, 72 a inch
+        scale = min(OCR_DPI / 72, math.sqrt(_MAX_PIXELS / max(width * height, 1.0)))
+        bitmap = page.render(scale=scale, grayscale=True)
+        return bitmap.to_pil().convert("L"), round(scale * 72)
+    finally:
+        page.close()
 
 
 def read_image(image: Image.Image, dpi: int = OCR_DPI, despeckle: bool = True) -> OcrPage:

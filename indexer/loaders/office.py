@@ -82,6 +82,7 @@ def load_xlsx(data: bytes, source: str) -> LoadedFile:
         try:
             budget = MAX_SHEET_CELLS
             for sheet in book.worksheets:
+                sheet.reset_dimensions()    # a declared A1:XFD1048576 would pad every row to 16,384 cells
                 rows, budget = _sheet_values(sheet.iter_rows(), budget)
                 if budget <= 0:
                     warnings.append(f"sheet {sheet.title!r}: read up to {MAX_SHEET_CELLS:,} cells; the rest is not indexed")
