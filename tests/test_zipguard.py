@@ -39,17 +39,23 @@ def deflated(text: bytes) -> tuple[bytes, int, int]:
     return packer.compress(text) + packer.flush(), zlib.crc32(text), len(text)
 
 
-@pytest.fixture(scope="module")
-def bomb_member() -> tuple[bytes, int, int]:
-    """1 GiB of spaces as one 1 MB deflate stream (a full flush makes every 1 MiB block compress alike)."""
+def spaces(mib: int) -> tuple[bytes, int, int]:
+    """`mib` MiB of spaces as one deflate stream of about `mib` KB, built without compressing them all
+    (after a full flush every 1 MiB block compresses to the same bytes)."""
     block = b" " * _MiB
     packer = zlib.compressobj(9, zlib.DEFLATED, -15)
     first = packer.compress(block) + packer.flush(zlib.Z_FULL_FLUSH)
-    stream = first * 1024 + packer.flush()
+    stream = first * mib + packer.flush()
     crc = 0
-    for _ in range(1024):
+    for _ in range(mib):
         crc = zlib.crc32(block, crc)
-    return stream, crc, 1024 * _MiB
+    return stream, crc, mib * _MiB
+
+
+@pytest.fixture(scope="module")
+def bomb_member() -> tuple[bytes, int, int]:
+    """1 GiB of spaces in a 1 MB deflate stream."""
+    return spaces(1024)
 
 
 @pytest.mark.parametrize(("name", "part"), [("bomb.docx", "word/document.xml"), ("bomb.xlsx", "xl/worksheets/sheet1.xml")])
