@@ -1,4 +1,4 @@
-"""Real PDF and DOCX files made on the fly, so loader and build tests never depend on binary fixtures."""
+"""Real PDF, DOCX and scanned-page files made on the fly, so loader and build tests need no binary fixtures."""
 from __future__ import annotations
 
 from pathlib import Path
