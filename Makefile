@@ -7,7 +7,10 @@ CHROMIUM := /usr/bin/chromium
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: serve test test-fast index eval bench bench-xquad model browser clean
+# Debian tools the loaders call: OCR of scanned PDFs (Vietnamese model) and legacy Word .doc files
+DOC_TOOLS := tesseract-ocr tesseract-ocr-vie catdoc antiword
+
+.PHONY: serve test test-fast index eval bench bench-xquad bench-speed model browser doctools clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,16 +26,23 @@ browser:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
-serve: $(STAMP)
+doctools:
+	@missing=$$(for p in $(DOC_TOOLS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian's" $$missing "for scanned PDFs and .doc files"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $$missing >/dev/null; fi
+
+serve: $(STAMP) doctools
 	$(VENV)/bin/tracuu serve --host $(HOST) --port $(PORT)
 
-test: $(STAMP) browser
+test: $(STAMP) browser doctools
 	$(PY) -m pytest -q
 
-test-fast: $(STAMP)
+test-fast: $(STAMP) doctools
 	$(PY) -m pytest -q -m "not slow"
 
-index: $(STAMP)
+index: $(STAMP) doctools
 	$(VENV)/bin/tracuu index corpus/
 
 eval: $(STAMP)
@@ -45,6 +55,9 @@ bench: $(STAMP)
 model: $(STAMP)
 	$(PY) -m pip install -q -e '.[train]'
 	$(PY) -m training
+
+bench-speed: $(STAMP)
+	$(PY) -m eval.speed
 
 bench-xquad: $(STAMP)
 	$(PY) -m eval.xquad

@@ -5,7 +5,7 @@ import hashlib
 import queue
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -21,11 +21,11 @@ from indexer.errors import IndexMismatch, LoadError, TracuuError
 from indexer.loaders import SUPPORTED_EXTENSIONS, load_file
 from indexer.normalize import NORMALIZER_VERSION, normalize_text
 from indexer.structure import parse_document
-from indexer.types import BuildSummary, Chunk, Document, LoadedFile, SkippedFile
+from indexer.types import BuildSummary, Chunk, Document, FileWarning, LoadedFile, SkippedFile
 
 # Bump when structure parsing, chunking or embedding text changes, so every file is reprocessed
 # (the normalizer and the analyzer carry versions of their own).
-PIPELINE_VERSION = "7"
+PIPELINE_VERSION = "7"        # 7: one titled view per passage; scanned pages of mixed PDFs are OCR'd
 CHUNK_TOKENS = 220           # e5-small reads 512; ~220 keeps one idea per passage
 EMBED_BATCH = 256           # passages handed to the embedder per call (it sorts them by length)
 _PAGE_SEPARATOR = "\n\n"
@@ -157,7 +157,8 @@ def prepare_document(loaded: LoadedFile, sha256: str) -> Document:
     text = _PAGE_SEPARATOR.join(parts)
     parsed = parse_document(text)
     return Document(
-        doc_id=doc_id_for(loaded.source), source=loaded.source, sha256=sha256, text=text, meta=parsed.meta,
+        doc_id=doc_id_for(loaded.source), source=loaded.source, sha256=sha256, text=text,
+        meta=replace(parsed.meta, ocr=loaded.ocr) if loaded.ocr else parsed.meta,
         sections=parsed.sections, tables=parsed.tables, footnotes=parsed.footnotes,
         pages=tuple(pages) if loaded.paged else (),
     )
@@ -274,7 +275,8 @@ def _process_file(source: str, path: Path, digest: str, embedder: Embedder,
                   summary: BuildSummary) -> _Processed | None:
     """One file -> document, chunks and BM25 tokens; a file that cannot be indexed is reported and skipped."""
     try:
-        document = prepare_document(load_file(path, source), digest)
+        loaded = load_file(path, source)
+        document = prepare_document(loaded, digest)
         chunks = chunk_document(document, embedder.token_len, CHUNK_TOKENS)
         if not chunks:
             raise LoadError(source, "no text left after normalization")
@@ -286,6 +288,7 @@ def _process_file(source: str, path: Path, digest: str, embedder: Embedder,
         summary.skipped.append(SkippedFile(source, f"could not be processed ({type(exc).__name__}: {exc})"))
         _undo_change(summary, source)
         return None
+    summary.warnings.extend(FileWarning(source, message) for message in loaded.warnings)
     return _Processed(document, chunks, [document_tokens(lexical_text(c)) for c in chunks])
 
 

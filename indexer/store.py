@@ -289,6 +289,7 @@ def _document_from_row(row: tuple, with_text: bool) -> Document:
     meta_raw = json.loads(meta)
     meta_raw["school_years"] = tuple(meta_raw.get("school_years") or ())
     meta_raw["references"] = tuple(meta_raw.get("references") or ())
+    meta_raw["ocr"] = tuple((page, conf) for page, conf in meta_raw.get("ocr") or ())
     return Document(
         doc_id=doc_id,
         source=source,

@@ -10,8 +10,10 @@ class LoadedFile:
 
     source: str                     # corpus-relative path (posix separators)
     pages: tuple[str, ...]          # one entry for non-paged formats
-    encoding: str                   # e.g. "utf-8", "utf-16", "cp1258", "tcvn3", "pdf", "docx", "html"
+    encoding: str                   # e.g. "utf-8", "cp1258", "tcvn3", "pdf", "pdf+ocr", "docx", "doc+catdoc"
     paged: bool = False             # True when pages are real pages (PDF)
+    warnings: tuple[str, ...] = ()  # what was read but not indexed, e.g. "page 3: OCR found no text"
+    ocr: tuple[tuple[int, float], ...] = ()  # (page number, mean OCR word confidence 0-100) of scanned pages
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ class DocMeta:
     school_years: tuple[str, ...] = ()
     level: str | None = None        # "THCS", "THPT", "trung học", "mầm non", ...
     references: tuple[str, ...] = ()  # document numbers cited in the text
+    ocr: tuple[tuple[int, float], ...] = ()  # (page, mean OCR word confidence 0-100) of pages read from a scan
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,14 @@ class SkippedFile:
 
 
 @dataclass
+class FileWarning:
+    """Part of a file that was indexed without it (a page OCR could not read), by file and page."""
+
+    source: str
+    message: str
+
+
+@dataclass
 class BuildSummary:
     documents: int = 0
     chunks: int = 0
@@ -121,4 +132,5 @@ class BuildSummary:
     unchanged: int = 0
     embedded_chunks: int = 0
     skipped: list[SkippedFile] = field(default_factory=list)
+    warnings: list[FileWarning] = field(default_factory=list)
     seconds: float = 0.0

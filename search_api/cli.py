@@ -148,7 +148,8 @@ def _default_roots(settings: Settings, rebuild: bool) -> list[Path]:
 
 
 def format_summary(summary: BuildSummary, index_dir: Path) -> str:
-    """The `tracuu index` report: counts, what changed, speed, and every skipped file with its reason."""
+    """The `tracuu index` report: counts, what changed, speed, every skipped file with its reason and every
+    page indexed without its text (a scan OCR could not read)."""
     rate = summary.embedded_chunks / summary.seconds if summary.seconds > 0 else 0.0
     lines = [
         f"index {index_dir}: {summary.documents} documents, {summary.chunks} chunks",
@@ -161,6 +162,9 @@ def format_summary(summary: BuildSummary, index_dir: Path) -> str:
     if summary.skipped:
         lines.append(f"  skipped {len(summary.skipped)} file(s):")
         lines.extend(f"    {s.source}: {s.reason}" for s in summary.skipped)
+    if summary.warnings:
+        lines.append(f"  indexed with {len(summary.warnings)} warning(s):")
+        lines.extend(f"    {w.source}: {w.message}" for w in summary.warnings)
     return "\n".join(lines)
 
 

@@ -72,6 +72,11 @@ class SkippedOut(BaseModel):
     reason: str
 
 
+class WarningOut(BaseModel):
+    source: str
+    message: str
+
+
 class IndexReport(BaseModel):
     """What a (re)index changed; mirrors indexer.types.BuildSummary."""
 
@@ -83,6 +88,7 @@ class IndexReport(BaseModel):
     unchanged: int
     embedded_chunks: int
     skipped: list[SkippedOut]
+    warnings: list[WarningOut] = []     # pages indexed without their text (a scan OCR could not read)
     seconds: float
 
     @classmethod
@@ -90,6 +96,7 @@ class IndexReport(BaseModel):
         return cls(documents=summary.documents, chunks=summary.chunks, added=summary.added, changed=summary.changed,
                    removed=summary.removed, unchanged=summary.unchanged, embedded_chunks=summary.embedded_chunks,
                    skipped=[SkippedOut(source=s.source, reason=s.reason) for s in summary.skipped],
+                   warnings=[WarningOut(source=w.source, message=w.message) for w in summary.warnings],
                    seconds=round(summary.seconds, 3))
 
 

@@ -108,11 +108,20 @@ class Section(BaseModel):
     end: int
 
 
+class ScannedPage(BaseModel):
+    """A page read by OCR and the mean confidence of its words (0-100)."""
+
+    page: int
+    confidence: float
+
+
 class DocumentDetail(DocumentInfo):
     text: str
     references: list[str] = []
     sections: list[Section] = []
     pages: list[tuple[int, int, int]] = []
+    scanned_pages: list[ScannedPage] = []
+    ocr_confidence: float | None = Field(None, description="mean OCR confidence of the scanned pages, 0-100")
 
 
 class DocumentList(BaseModel):

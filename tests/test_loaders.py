@@ -52,7 +52,7 @@ def _cp1258(text: str) -> bytes:
 
 
 def test_supported_extensions() -> None:
-    assert SUPPORTED_EXTENSIONS == {".txt", ".md", ".pdf", ".docx", ".html", ".htm"}
+    assert SUPPORTED_EXTENSIONS == {".txt", ".md", ".pdf", ".docx", ".doc", ".rtf", ".xlsx", ".html", ".htm"}
 
 
 @pytest.mark.parametrize("path", CORPUS, ids=lambda p: p.name)
@@ -126,8 +126,8 @@ def test_bad_text_files(tmp_path: Path, data: bytes, reason: str) -> None:
 
 
 def test_unsupported_and_missing_files(tmp_path: Path) -> None:
-    reason = _reason(_write(tmp_path, "old.doc", b"x"))
-    assert reason == "unsupported file type .doc (supported: .docx .htm .html .md .pdf .txt)"
+    reason = _reason(_write(tmp_path, "old.xls", b"x"))
+    assert reason == "unsupported file type .xls (supported: .doc .docx .htm .html .md .pdf .rtf .txt .xlsx)"
     assert _reason(tmp_path / "gone.txt").startswith("cannot read file: ")
     (tmp_path / "folder.txt").mkdir()
     assert _reason(tmp_path / "folder.txt").startswith("cannot read file: ")
@@ -165,18 +165,23 @@ def test_pdf_one_string_per_page(tmp_path: Path) -> None:
         assert "hướng dẫn 2018¹" in loaded.pages[1]
 
 
-def test_pdf_encrypted(tmp_path: Path) -> None:
-    from pypdf import PdfWriter
+@pytest.mark.parametrize("algorithm", ["RC4-128", "AES-128", "AES-256"])
+def test_pdf_encrypted(tmp_path: Path, algorithm: str) -> None:
+    """Owner password only (copying forbidden, common for official documents): opens as in any viewer,
+    AES included (pypdf's cryptography extra); a real user password is refused with the reason."""
+    from pypdf import PdfReader, PdfWriter
 
-    source = _pdf(tmp_path / "src.pdf", ["Bo Giao duc"])
-    locked = PdfWriter(clone_from=source)
-    locked.encrypt(user_password="secret", algorithm="RC4-128")
-    locked.write(tmp_path / "locked.pdf")
-    assert _reason(tmp_path / "locked.pdf") == "encrypted PDF (password protected)"
-    owner_only = PdfWriter(clone_from=source)          # opens without a password, as in any viewer
-    owner_only.encrypt(user_password="", owner_password="owner", algorithm="RC4-128")
+    source = _pdf(tmp_path / "src.pdf", ["Bộ Giáo dục và Đào tạo"])
+    owner_only = PdfWriter(clone_from=source)
+    owner_only.encrypt(user_password="", owner_password="owner", algorithm=algorithm)
     owner_only.write(tmp_path / "owner.pdf")
-    assert "Bo Giao duc" in load_file(tmp_path / "owner.pdf", "owner.pdf").pages[0]
+    assert PdfReader(tmp_path / "owner.pdf").is_encrypted
+    assert "Giáo dục" in load_file(tmp_path / "owner.pdf", "owner.pdf").pages[0]
+    locked = PdfWriter(clone_from=source)
+    locked.encrypt(user_password="secret", owner_password="owner", algorithm=algorithm)
+    locked.write(tmp_path / "locked.pdf")
+    assert _reason(tmp_path / "locked.pdf") == ("encrypted PDF (password protected): it needs a password to open; "
+                                                 "save a copy without the password and add that")
 
 
 def test_pdf_without_text_layer(tmp_path: Path) -> None:
@@ -185,7 +190,7 @@ def test_pdf_without_text_layer(tmp_path: Path) -> None:
     blank = PdfWriter()
     blank.add_blank_page(595, 842)
     blank.write(tmp_path / "scan.pdf")
-    assert _reason(tmp_path / "scan.pdf") == "PDF has no text layer (scanned image?); run OCR first"
+    assert _reason(tmp_path / "scan.pdf") == "no readable text on any page (page 1: blank page (nothing to read))"
 
 
 def test_pdf_corrupt(tmp_path: Path) -> None:
@@ -234,8 +239,8 @@ def test_docx_bad_files(tmp_path: Path) -> None:
     with zipfile.ZipFile(tmp_path / "b.docx", "w") as package:
         package.writestr("hello.txt", "x")
     assert _reason(tmp_path / "b.docx").startswith("corrupt DOCX: ")
-    ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64
-    assert _reason(_write(tmp_path, "c.docx", ole)) == "old Word .doc format inside a .docx name; save it as .docx"
+    ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64     # read as the .doc it is (test_word.py)
+    assert _reason(_write(tmp_path, "c.docx", ole)).startswith("corrupt .doc: catdoc: ")
     docx.Document().save(tmp_path / "d.docx")
     assert _reason(tmp_path / "d.docx") == "empty file (the DOCX has no text)"
 

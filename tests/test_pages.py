@@ -5,6 +5,7 @@ import re
 from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlsplit
 
+from indexer.loaders import SUPPORTED_EXTENSIONS
 from ui import pages
 
 SCRIPT = "<script>alert(1)</script>"
@@ -274,10 +275,28 @@ def test_documents_table_lists_metadata() -> None:
 def test_upload_page_states() -> None:
     assert "<form" not in pages.render_upload(False)
     form = pages.render_upload(True)
-    assert 'enctype="multipart/form-data"' in form and 'name="token"' in form and 'accept=".pdf,.docx,.txt' in form
+    assert 'enctype="multipart/form-data"' in form and 'name="token"' in form
+    accept = re.search(r'accept="([^"]*)"', form).group(1).split(",")
+    assert set(accept) == SUPPORTED_EXTENSIONS      # the page offers every format the loaders read
     ok = pages.render_upload(True, result={"ok": True, "filename": "a.docx", "message": "Đã lưu",
                                            "documents": [doc_info(id="x1")]})
-    assert "Đã lập chỉ mục" in ok and 'href="/documents/x1"' in ok
+    assert "Đã lập chỉ mục" in ok and 'href="/documents/x1"' in ok and "chưa được lập chỉ mục" not in ok
+    warned = pages.render_upload(True, result={"ok": True, "filename": "scan.pdf", "message": "Đã lưu",
+                                               "documents": [doc_info(id="x1")],
+                                               "warnings": ["page 2: blank page (nothing to read)"]})
+    assert "Một số trang chưa được lập chỉ mục" in warned and "<li>page 2: blank page (nothing to read)</li>" in warned
+
+
+def test_document_page_says_when_it_was_scanned() -> None:
+    pages_of = [(1, 0, 10), (2, 12, 20)]
+    base = {**doc_info(), "text": "Trang một.\n\nTrang hai", "sections": [], "pages": pages_of, "references": []}
+    assert "văn bản quét" not in pages.render_document(base)
+    whole = {**base, "scanned_pages": [{"page": 1, "confidence": 93.6}, {"page": 2, "confidence": 94.4}],
+             "ocr_confidence": 94.0}
+    html = pages.render_document(whole)
+    assert "<dd title=\"trang 1: 94 %; trang 2: 94 %\">văn bản quét, độ tin cậy 94 %</dd>" in html
+    part = {**base, "scanned_pages": [{"page": 2, "confidence": 88.4}], "ocr_confidence": 88.4}
+    assert "văn bản quét một phần (trang 2), độ tin cậy 88 %" in pages.render_document(part)
 
 
 def test_static_file_refuses_paths() -> None:
