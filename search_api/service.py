@@ -19,6 +19,8 @@ from indexer.store import IndexReader, current_generation
 from indexer.types import BuildSummary, Chunk, Document
 from search_api import answer as answering
 from search_api.config import Settings
+from search_api.errors import NotFound
+from search_api.ingest import Ingest
 from search_api.query import QueryInfo, analyze, word_spans
 from search_api.retriever import Filters, FusionConfig, Hit, Retriever
 from search_api.schemas import (AlsoIn, AskParams, AskResponse, DocumentDetail, DocumentInfo, DocumentList,
@@ -26,10 +28,6 @@ from search_api.schemas import (AlsoIn, AskParams, AskResponse, DocumentDetail, 
 
 
 ASK_PASSAGES = 5  # the answerer reads this many top passages
-
-
-class NotFound(TracuuError):
-    code = "not_found"
 
 
 @dataclass
@@ -48,6 +46,7 @@ class SearchService:
         self._state: _Loaded | None = None
         self._swap = threading.Lock()
         self._build = threading.Lock()
+        self.ingest = Ingest(self)  # uploads, bulk jobs, deletes and reindex of the configured corpus
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -154,7 +153,7 @@ class SearchService:
                           embedder=self.settings.model, index=None)
         manifest = state.reader.manifest
         return Health(status="ok", documents=manifest.documents, chunks=manifest.chunks,
-                      embedder=manifest.embedder, index=str(state.reader.path), built_at=manifest.built_at)
+                      embedder=manifest.embedder, index=state.reader.path.name, built_at=manifest.built_at)
 
     # -- result assembly -------------------------------------------------------------------------
 
