@@ -55,10 +55,10 @@ def unpack(source: BinaryIO, label: str, dest: Path, max_member_bytes: int) -> l
                 continue
             name = member_name(info)
             parts = tuple(PurePosixPath(name).parts)
-            if any(p.startswith(".") or p in _IGNORED_PARTS for p in parts):
-                continue
-            shown = f"{label}/{name}"
             reason = refusal(info, name, max_member_bytes)
+            if reason is None and any(p.startswith(".") or p in _IGNORED_PARTS for p in parts):
+                continue  # hidden files and macOS resource forks are not documents
+            shown = f"{label}/{name}"
             if reason is None and len(out) >= MAX_MEMBERS:
                 reason = f"the archive has more than {MAX_MEMBERS} files; upload the rest in another archive"
             if reason is None and total + info.file_size > MAX_TOTAL_BYTES:

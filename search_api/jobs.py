@@ -166,9 +166,8 @@ class JobRunner:
         if self._thread is not None and self._thread.is_alive():
             return
         self._stop.clear()
-        for job_id, state in self.store.unfinished():
-            if state != "queued":
-                self.store.set_state(job_id, "queued", "resumed after the server restarted")
+        for job_id, _state in self.store.unfinished():  # left by a previous run of the server
+            self.store.set_state(job_id, "queued", "resumed after the server restarted")
             self._queue.put(job_id)
         self._thread = threading.Thread(target=self._loop, name="tracuu-jobs", daemon=True)
         self._thread.start()
