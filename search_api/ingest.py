@@ -81,7 +81,11 @@ class Ingest:
         if (self.corpus / rel).exists():
             raise Conflict(f"{rel} already exists; delete that document first or rename the file")
         job_id = new_job_id()
-        staged = self._stage_stream(job_id, 0, name, incoming.stream)
+        try:
+            staged = self._stage_stream(job_id, 0, name, incoming.stream)
+        except BaseException:
+            self._discard(job_id)
+            raise
         self.store.create(job_id, "upload", [NewFile(name, rel, staged.name, sha256_file(staged))])
         summary = self.runner.run(job_id)
         status = self.store.status(job_id, with_files=True)
@@ -103,10 +107,14 @@ class Ingest:
         """
         job_id = new_job_id()
         records: list[NewFile] = []
-        for incoming in files:
-            records.extend(self._stage_part(job_id, len(records), incoming))
-        if not records:
-            raise LoadError("(no files)", "the request has no files: send one or more `files` parts")
+        try:
+            for incoming in files:
+                records.extend(self._stage_part(job_id, len(records), incoming))
+            if not records:
+                raise LoadError("(no files)", "the request has no files: send one or more `files` parts")
+        except BaseException:
+            self._discard(job_id)
+            raise
         self.store.create(job_id, "batch", records)
         if any(r.reason is None for r in records):
             self.runner.submit(job_id)
@@ -148,6 +156,10 @@ class Ingest:
         folder = self.corpus / UPLOAD_FOLDER / STAGING_FOLDER / job_id
         folder.mkdir(parents=True, exist_ok=True)
         return folder
+
+    def _discard(self, job_id: str) -> None:
+        """Remove a staging folder whose job was never recorded."""
+        shutil.rmtree(self.corpus / UPLOAD_FOLDER / STAGING_FOLDER / job_id, ignore_errors=True)
 
     def _stage_stream(self, job_id: str, ordinal: int, name: str, stream: BinaryIO) -> Path:
         """Copy a stream into the job's staging folder, refusing it past MAX_UPLOAD_BYTES or when empty."""
