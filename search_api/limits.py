@@ -1,6 +1,8 @@
 """Request body limits, enforced while the body streams: for every route, declared or chunked.
 
-A route declares its own limit with FastAPI's `max_body_size=`; every other route gets DEFAULT_BODY_BYTES.
+A route declares its own limit with `openapi_extra=body_limit(n)` (so the schema shows it too, as
+`x-max-body-bytes`); every other route gets DEFAULT_BODY_BYTES. (FastAPI's own `max_body_size=` is not
+used: it answers a declared oversize body in plain text, outside the one error shape.)
 Checking Content-Length alone lets a chunked body through, so the limit also counts the bytes as they
 arrive and stops reading past it; both cases answer 413 in the one error shape.
 """
@@ -14,6 +16,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from search_api.errors import problem_for, render
 
 DEFAULT_BODY_BYTES = 1024 * 1024  # a search or ask body is a few hundred bytes; forms carry a token at most
+LIMIT_KEY = "x-max-body-bytes"
+
+
+def body_limit(max_bytes: int) -> dict[str, int]:
+    """`openapi_extra` of a route whose bodies may be larger than the default."""
+    return {LIMIT_KEY: max_bytes}
 
 
 class BodyTooLarge(HTTPException):
@@ -37,8 +45,9 @@ class BodyLimit:
         self.default = default
 
     def limit_for(self, scope: Scope) -> int:
-        """The matched route's `max_body_size`, else the default."""
-        return getattr(scope.get("route"), "max_body_size", None) or self.default
+        """The matched route's declared limit, else the default."""
+        extra = getattr(scope.get("route"), "openapi_extra", None) or {}
+        return int(extra.get(LIMIT_KEY) or self.default)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -18,6 +18,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from search_api.config import Settings
 from search_api.errors import Forbidden, NotFound, Unauthorized, WritesDisabled, error_responses
+from search_api.limits import body_limit
 from search_api.ingest import MAX_BATCH_BYTES, MAX_BATCH_FILES, MAX_UPLOAD_BYTES, Incoming, index_report
 from search_api.schemas import (AskParams, AskResponse, DeleteResult, DocumentDetail, DocumentList, Health,
                                 IndexReport, JobList, JobStatus, SearchParams, SearchResponse, UploadResult,
@@ -142,14 +143,14 @@ async def in_daemon_thread(fn: Callable[..., T], *args: Any) -> T:
 
 
 @router.post("/documents", status_code=201, dependencies=[AdminDep], summary="Upload one file and index it",
-             max_body_size=MAX_REQUEST_BYTES, responses=error_responses(*WRITE_ERRORS, 409, 413, 415, 422, 503))
+             openapi_extra=body_limit(MAX_REQUEST_BYTES), responses=error_responses(*WRITE_ERRORS, 409, 413, 415, 422, 503))
 async def upload_document(file: UploadFile, service: ServiceDep) -> UploadResult:
     """Answers once the file is searchable. For many files or a .zip use `POST /api/jobs`."""
     return await in_daemon_thread(service.ingest.upload, Incoming(file.filename, file.file))
 
 
 @router.post("/jobs", status_code=202, dependencies=[AdminDep], summary="Upload many files or .zip archives",
-             max_body_size=MAX_BATCH_REQUEST_BYTES, form_limits={"max_files": MAX_BATCH_FILES},
+             openapi_extra=body_limit(MAX_BATCH_REQUEST_BYTES), form_limits={"max_files": MAX_BATCH_FILES},
              responses=error_responses(400, *WRITE_ERRORS, 413, 422))
 async def create_job(files: list[UploadFile], response: Response, service: ServiceDep) -> JobStatus:
     """Stages the files (archive members one by one, with zip-bomb and path guards) and answers 202 at once;

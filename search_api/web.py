@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from indexer.errors import LoadError, TracuuError
 from search_api.errors import PAGE_TAG, Forbidden, NotFound, Problem
+from search_api.limits import body_limit
 from search_api.ingest import MAX_UPLOAD_BYTES, Incoming
 from search_api.routes import MAX_BATCH_REQUEST_BYTES, ServiceDep, SettingsDep, in_daemon_thread
 from search_api.schemas import MAX_QUERY_CHARS, AskParams, SearchParams, SearchResponse
@@ -109,7 +110,7 @@ def upload_form(request: Request) -> HTMLResponse:
     return html(pages.render_upload(True))
 
 
-@router.post("/upload", response_class=HTMLResponse, max_body_size=MAX_BATCH_REQUEST_BYTES)
+@router.post("/upload", response_class=HTMLResponse, openapi_extra=body_limit(MAX_BATCH_REQUEST_BYTES))
 async def upload_submit(request: Request, service: ServiceDep, settings: SettingsDep,
                         token: Annotated[str, Form()] = "",
                         files: Annotated[list[UploadFile | str], File()] = []) -> Response:  # noqa: B006

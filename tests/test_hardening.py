@@ -113,10 +113,12 @@ def test_a_chunked_upload_is_bounded_by_the_upload_limit(own) -> None:
 def test_declared_oversize_bodies_are_refused_before_reading(server: str) -> None:
     """Only headers are sent: the answer must come without the server waiting for the body."""
     host, port = urlsplit(server).hostname, urlsplit(server).port
-    for path, size, limit in (("/api/jobs", 600 * MB, "512 MB"), ("/upload", 600 * MB, "512 MB"),
-                              ("/api/search", 2 * MB, "1 MB"), ("/api/documents", 30 * MB, "20 MB")):
+    form = "multipart/form-data; boundary=XYZ"
+    for path, size, limit, kind in (("/api/jobs", 600 * MB, "512 MB", form), ("/upload", 600 * MB, "512 MB", form),
+                                    ("/api/search", 2 * MB, "1 MB", "application/json"),
+                                    ("/api/documents", 30 * MB, "20 MB", form)):
         with socket.create_connection((host, port), timeout=30) as sock:
-            sock.sendall(f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+            sock.sendall(f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: {kind}\r\n"
                          f"Content-Length: {size}\r\nAccept: application/json\r\n"
                          f"Authorization: Bearer {ADMIN_TOKEN}\r\nConnection: close\r\n\r\n".encode())
             raw = b""
