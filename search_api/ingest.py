@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import unicodedata
 import uuid
 from dataclasses import dataclass
@@ -54,16 +55,24 @@ class Ingest:
         self.corpus = service.settings.corpus_dir
         self.store = JobStore(service.settings.jobs_file)
         self.runner = JobRunner(self.store, self.corpus, self.reindex, self._sources)
+        self._apps = 0  # apps serving this service (tests run several on one); the last to stop stops the runner
+        self._apps_lock = threading.Lock()
 
     # -- lifecycle -------------------------------------------------------------------------------
 
     def start(self) -> None:
         """Resume the jobs a previous run left unfinished, then take new ones (called by the app's startup)."""
-        self.runner.start()
+        with self._apps_lock:
+            self._apps += 1
+            if self._apps == 1:
+                self.runner.start()
 
     def stop(self, grace: float = 10.0) -> None:
         """Ask the job runner to stop at its next safe point; an unfinished job resumes at the next start."""
-        self.runner.stop(grace)
+        with self._apps_lock:
+            self._apps = max(0, self._apps - 1)
+            if self._apps == 0:
+                self.runner.stop(grace)
 
     # -- writes ----------------------------------------------------------------------------------
 

@@ -166,6 +166,7 @@ class JobRunner:
         if self._thread is not None and self._thread.is_alive():
             return
         self._stop.clear()
+        self._queue = queue.Queue()  # a fresh queue: the old one may hold the previous stop's sentinel
         for job_id, _state in self.store.unfinished():  # left by a previous run of the server
             self.store.set_state(job_id, "queued", "resumed after the server restarted")
             self._queue.put(job_id)

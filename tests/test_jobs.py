@@ -137,3 +137,17 @@ def test_a_failing_build_fails_the_job_and_reports_every_file(settings: Settings
     assert status.state == "failed" and "another build is running" in (status.message or "")
     assert status.skipped and "not indexed" in status.skipped[0].reason
     assert not (settings.corpus_dir / "uploads" / "chuyen-de-eris.txt").exists()
+
+
+def test_the_runner_keeps_going_until_the_last_app_stops(settings: Settings, embedder) -> None:
+    """Two apps on one service (as in the tests): the first to shut down must not stop the other's jobs."""
+    service = SearchService(settings, embedder=embedder)
+    service.ingest.start()
+    service.ingest.start()
+    service.ingest.stop(grace=5)
+    assert service.ingest.runner._thread is not None and service.ingest.runner._thread.is_alive()
+    service.ingest.stop(grace=5)
+    assert not service.ingest.runner._thread.is_alive()
+    service.ingest.start()  # and a stopped runner starts again
+    assert service.ingest.runner._thread.is_alive()
+    service.ingest.stop(grace=5)
