@@ -58,6 +58,12 @@ class Conflict(TracuuError):
     code = "conflict"
 
 
+class Stopping(TracuuError):
+    """The server is shutting down; accepted work is on record and resumes at the next start."""
+
+    code = "stopping"
+
+
 # Most specific class first: the first isinstance match wins.
 STATUS: list[tuple[type[TracuuError], int]] = [
     (BadQuery, 422),
@@ -71,6 +77,7 @@ STATUS: list[tuple[type[TracuuError], int]] = [
     (Conflict, 409),
     (IndexMismatch, 409),
     (IndexMissing, 503),
+    (Stopping, 503),
     (TracuuError, 400),
 ]
 
@@ -184,7 +191,7 @@ STATUS_HELP = {
     413: "Request body or file over its size limit",
     415: "Unsupported file type",
     422: "Invalid input: bad parameter, malformed JSON, unreadable or empty file",
-    503: "No index loaded yet (the first start is still building it)",
+    503: "No index loaded yet (the first start is still building it), or the server is stopping",
 }
 
 

@@ -21,7 +21,7 @@ from indexer.errors import LoadError, TracuuError
 from indexer.loaders import SUPPORTED_EXTENSIONS
 from indexer.types import BuildSummary
 from search_api import archive
-from search_api.errors import Conflict, PayloadTooLarge, UnsupportedType
+from search_api.errors import Conflict, PayloadTooLarge, Stopping, UnsupportedType
 from search_api.jobs import JobRunner, JobStore, NewFile, sha256_file
 from search_api.schemas import (DeleteResult, DocumentInfo, IndexReport, JobList, JobStatus, SkippedOut,
                                 UploadResult)
@@ -99,6 +99,9 @@ class Ingest:
         summary = self.runner.run(job_id)
         status = self.store.status(job_id, with_files=True)
         outcome = status.files[0]
+        if outcome.state in ("pending", "placed"):
+            raise Stopping(f"{name}: the server is stopping; the upload is on record as job {job_id} and is "
+                           "indexed at the next start (GET /api/jobs/{id})")
         if outcome.state != "indexed" or summary is None:
             reason = outcome.reason or "the file was not indexed"
             if reason.startswith(f"{rel} already exists"):

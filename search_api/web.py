@@ -160,6 +160,7 @@ _HEADLINES = {
     503: "Dịch vụ tạm thời chưa sẵn sàng, vui lòng thử lại sau.",
 }
 _BY_CODE = {
+    "stopping": "Máy chủ đang dừng; tệp đã được ghi nhận và sẽ được lập chỉ mục khi máy chủ khởi động lại.",
     "bad_file": "Không đọc được nội dung văn bản trong tệp (tệp rỗng, hỏng, có mật khẩu hoặc chỉ có ảnh).",
     "unsupported_type": "Loại tệp không được hỗ trợ. Hãy tải lên tệp PDF, DOCX, TXT hoặc một tệp .zip.",
     "too_large": f"Tệp quá lớn (tối đa {MAX_UPLOAD_BYTES // (1024 * 1024)} MB mỗi tệp).",
