@@ -10,13 +10,16 @@ from fastapi import FastAPI
 from indexer.errors import TracuuError
 from search_api import routes
 from search_api.config import Settings
-from search_api.errors import ContentLengthLimit, install_error_handlers
+from search_api.docs import install_docs
+from search_api.errors import install_error_handlers
+from search_api.limits import BodyLimit
 from search_api.schemas import SearchParams
 from search_api.service import SearchService
 
 DESCRIPTION = """Tra cứu văn bản chỉ đạo ngành giáo dục — semantic search and question answering over
 Vietnamese education directives. Errors always have the shape `{"error": {"code", "message"}}`.
-Writes (upload, delete, reindex) need `Authorization: Bearer $TRACUU_ADMIN_TOKEN`."""
+Writes (upload, bulk jobs, delete, reindex) need `Authorization: Bearer $TRACUU_ADMIN_TOKEN`."""
+STOP_GRACE_SECONDS = 10.0  # at shutdown, how long a running ingestion commit may take to finish
 
 
 def create_app(settings: Settings, service: SearchService | None = None) -> FastAPI:
@@ -29,15 +32,21 @@ def create_app(settings: Settings, service: SearchService | None = None) -> Fast
             # First start builds the corpus index (progress bars on stderr); later starts just load it.
             await to_thread.run_sync(service.ensure_index)
         await to_thread.run_sync(_warm_up, service)
-        yield
+        service.ingest.start()  # resumes the jobs a previous run left unfinished
+        try:
+            yield
+        finally:
+            await to_thread.run_sync(service.ingest.stop, STOP_GRACE_SECONDS)
 
-    app = FastAPI(title="tracuu", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(title="tracuu", version="0.1.0", description=DESCRIPTION, lifespan=lifespan,
+                  docs_url=None, redoc_url=None)
     app.state.settings = settings
     app.state.service = service
     install_error_handlers(app)
-    app.add_middleware(ContentLengthLimit, max_bytes=routes.MAX_REQUEST_BYTES)
+    app.add_middleware(BodyLimit, ceiling=routes.MAX_BATCH_REQUEST_BYTES)
     app.include_router(routes.router)
     app.include_router(routes.health_router)
+    install_docs(app)
     _include_ui(app)  # UI: web pages at / from search_api/web.py (ui/pages.py renders); optional for the API
     return app
 
@@ -59,4 +68,4 @@ def _include_ui(app: FastAPI) -> None:
             raise  # web.py exists but one of its own imports is missing: that is a real bug
         return
     app.include_router(web.router)
-    app.state.render_error = web.render_error_page  # errors outside /api become pages for browsers
+    app.state.render_error = web.render_error_page  # errors of pages (and browsers off /api) become pages

@@ -1,6 +1,8 @@
-"""`tracuu`: index, serve, search, ask, eval. User and data errors print one line and exit 2.
+"""`tracuu`: index, serve, search, ask. User and data errors print one line and exit 2.
 
 `search --json` and `ask --json` print exactly the HTTP API body, built by the same SearchService call.
+Layers above this one add their own verbs through `main(extra=...)` (eval/cli.py adds `tracuu eval`, and
+is the console entry point), so nothing here imports upward.
 """
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import os
 import sys
 import textwrap
 from pathlib import Path
-from typing import NoReturn, Sequence
+from typing import Callable, Mapping, NamedTuple, NoReturn, Sequence
 
 from pydantic import ValidationError
 
@@ -21,6 +23,14 @@ from search_api.schemas import AskParams, AskResponse, SearchParams, SearchRespo
 
 EXIT_USER_ERROR = 2
 _WIDTH = 100
+SHUTDOWN_GRACE_SECONDS = 5  # `serve`: after SIGTERM, requests still running get this long, then are cancelled
+
+
+class Verb(NamedTuple):
+    """A verb another layer registers: its one-line help, and its own main over the remaining arguments."""
+
+    help: str
+    run: Callable[[list[str]], int]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -30,7 +40,7 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USER_ERROR, f"tracuu: error: {message} (see {self.prog} --help)\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(extra: Mapping[str, Verb] | None = None) -> argparse.ArgumentParser:
     env_help = "; ".join(f"{var}: {help_}" for var, (_name, help_) in ENVIRONMENT.items())
     parser = _Parser(prog="tracuu", description="Tra cứu văn bản chỉ đạo giáo dục: semantic search and QA "
                      "over Vietnamese education directives.", epilog=f"Environment: {env_help}")
@@ -64,20 +74,20 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("question")
     ask.add_argument("--json", action="store_true", help="print the HTTP API's JSON body")
 
-    sub.add_parser("eval", add_help=False, help="run the evaluation (see tracuu eval --help)")
+    for name, verb in (extra or {}).items():
+        sub.add_parser(name, add_help=False, help=verb.help)  # parses its own arguments
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, extra: Mapping[str, Verb] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     # underthesea installs a root log handler, which would let bm25s's debug lines reach the terminal.
     logging.getLogger("bm25s").setLevel(logging.WARNING)
+    extra = extra or {}
     try:
-        if args_list[:1] == ["eval"]:
-            from eval import runner
-
-            return runner.main(args_list[1:])
-        parser = build_parser()
+        if args_list[:1] and args_list[0] in extra:
+            return extra[args_list[0]].run(args_list[1:])
+        parser = build_parser(extra)
         args = parser.parse_args(args_list)
         if args.verb is None:
             parser.print_help(sys.stderr)
@@ -178,7 +188,10 @@ def _serve(args: argparse.Namespace) -> int:
     service = SearchService(settings)
     service.ensure_index()  # before uvicorn, so a broken index is one line here instead of a traceback
     print(f"tracuu: http://{args.host}:{args.port}/  (API /api, docs /docs)", file=sys.stderr)
-    uvicorn.run(create_app(settings, service), host=args.host, port=args.port)
+    # SIGTERM: uvicorn stops taking requests, cancels those still running after the grace period, and the
+    # app's shutdown stops the ingestion jobs at a safe point (what is unfinished resumes at the next start).
+    uvicorn.run(create_app(settings, service), host=args.host, port=args.port,
+                timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS)
     return 0
 
 

@@ -28,6 +28,11 @@ class Settings:
     cache_dir: Path = field(default_factory=lambda: REPO_ROOT / ".cache")
     admin_token: str | None = None
 
+    @property
+    def jobs_file(self) -> Path:
+        """Ingestion jobs' state, beside the index folder (not in it: store.py alone owns the index files)."""
+        return self.index_dir.with_name(self.index_dir.name + "-jobs.sqlite")
+
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
         """Environment first, then explicit overrides (CLI flags) that are not None."""

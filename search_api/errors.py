@@ -7,21 +7,27 @@ client needs to handle one status for "fix your input".
 from __future__ import annotations
 
 import logging
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
-from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from indexer.errors import BadQuery, IndexMismatch, IndexMissing, LoadError, TracuuError
+from search_api.config import REPO_ROOT
 from search_api.schemas import AskParams, ErrorBody, ErrorDetail, SearchParams
-from search_api.service import NotFound
 
 log = logging.getLogger("tracuu.api")
+
+
+class NotFound(TracuuError):
+    code = "not_found"
 
 
 class Unauthorized(TracuuError):
@@ -52,6 +58,12 @@ class Conflict(TracuuError):
     code = "conflict"
 
 
+class Stopping(TracuuError):
+    """The server is shutting down; accepted work is on record and resumes at the next start."""
+
+    code = "stopping"
+
+
 # Most specific class first: the first isinstance match wins.
 STATUS: list[tuple[type[TracuuError], int]] = [
     (BadQuery, 422),
@@ -65,6 +77,7 @@ STATUS: list[tuple[type[TracuuError], int]] = [
     (Conflict, 409),
     (IndexMismatch, 409),
     (IndexMissing, 503),
+    (Stopping, 503),
     (TracuuError, 400),
 ]
 
@@ -76,68 +89,119 @@ def status_for(exc: TracuuError) -> int:
     return next(status for cls, status in STATUS if isinstance(exc, cls))
 
 
+@dataclass(frozen=True)
+class Problem:
+    """What went wrong, once: the JSON body and the error page are both rendered from it."""
+
+    status: int
+    code: str
+    message: str
+    headers: dict[str, str] | None = None
+
+
+# Where the HTTP contract lives; a page renderer never answers these paths.
+API_PATHS = ("/api", "/healthz", "/openapi.json", "/docs")
+PAGE_TAG = "pages"  # tag of the web router's routes (search_api.web)
+_PARSE_FAILURE = "There was an error parsing the body"  # FastAPI's text for a body it could not decode
+
+
 def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
     body = ErrorBody(error=ErrorDetail(code=code, message=message))
     return JSONResponse(body.model_dump(), status_code=status, headers=headers)
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    """Every error leaves the app in the one shape; a page renderer may take over for HTML routes."""
-
-    @app.exception_handler(TracuuError)
-    async def _domain(request: Request, exc: TracuuError) -> Response:
+def problem_for(request: Request, exc: Exception) -> Problem:
+    """The one translation from an exception to (status, code, message)."""
+    if isinstance(exc, TracuuError):
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else None
-        return _render(request, status_for(exc), exc.code, str(exc), headers)
-
-    @app.exception_handler(RequestValidationError)
-    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        return Problem(status_for(exc), exc.code, str(exc), headers)
+    if isinstance(exc, RequestValidationError):
         model = _PARAM_MODELS.get(request.url.path.rstrip("/"))
         allowed = list(model.model_fields) if model else None
-        return _render(request, 422, "invalid_request", describe_errors(exc.errors(), allowed))
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        return Problem(422, "invalid_request", describe_errors(exc.errors(), allowed))
+    if isinstance(exc, StarletteHTTPException):
+        if exc.status_code == 400 and exc.detail == _PARSE_FAILURE:
+            return Problem(422, "invalid_request", _parse_failure(exc.__cause__))
         code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(exc.status_code, "http_error")
-        message = _http_message(request, exc)
-        return _render(request, exc.status_code, code, message, getattr(exc, "headers", None))
-
-    @app.exception_handler(Exception)
-    async def _crash(request: Request, exc: Exception) -> Response:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return error_response(500, "internal_error", "internal error; the server log has the details")
+        return Problem(exc.status_code, code, _http_message(request, exc), getattr(exc, "headers", None))
+    return Problem(500, "internal_error", "internal error; the server log has the details")
 
 
-class ContentLengthLimit:
-    """Refuses a request whose declared body is over the limit before reading it, in the one error shape.
+def install_error_handlers(app: FastAPI) -> None:
+    """Every error leaves the app through `_render`: JSON in the one shape, or the page renderer's HTML."""
 
-    Routes with `max_body_size` still guard bodies sent without Content-Length; this middleware only
-    exists because the route-level guard answers a declared oversize body in plain text.
+    async def handle(request: Request, exc: Exception) -> Response:
+        problem = problem_for(request, exc)
+        if problem.code == "internal_error":
+            log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        return render(request, problem, exc)
+
+    for kind in (TracuuError, RequestValidationError, StarletteHTTPException, Exception):
+        app.add_exception_handler(kind, handle)
+
+
+def render(request: Request, problem: Problem, exc: Exception | None = None) -> Response:
+    """JSON for the API; pages (and browsers on unknown paths) get `app.state.render_error`'s HTML.
+
+    Messages never carry a server path: the configured folders are named by their setting instead.
     """
-
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            declared = Headers(scope=scope).get("content-length", "")
-            if declared.isdigit() and int(declared) > self.max_bytes:
-                limit_mb = self.max_bytes // (1024 * 1024)
-                message = f"request body of {int(declared)} bytes is over the {limit_mb} MB limit"
-                response = _render(Request(scope, receive), 413, "too_large", message)
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
-
-
-def _render(request: Request, status: int, code: str, message: str,
-            headers: dict[str, str] | None = None) -> Response:
-    """JSON for the API; the UI may register `app.state.render_error(request, status, message)` for pages."""
+    settings = getattr(request.app.state, "settings", None)
+    problem = Problem(problem.status, problem.code, scrub_paths(problem.message, settings), problem.headers)
     renderer: Callable[..., Response] | None = getattr(request.app.state, "render_error", None)
-    wants_html = "text/html" in request.headers.get("accept", "")
-    if renderer is not None and wants_html and not request.url.path.startswith(("/api", "/healthz")):
-        return renderer(request, status, message)
-    return error_response(status, code, message, headers)
+    if renderer is not None and wants_page(request):
+        return renderer(request, problem, exc)
+    return error_response(problem.status, problem.code, problem.message, problem.headers)
+
+
+def wants_page(request: Request) -> bool:
+    """A page route (tagged PAGE_TAG), or a browser asking for a path outside the API."""
+    if request.url.path.startswith(API_PATHS):
+        return False
+    route = request.scope.get("route")
+    if route is not None and PAGE_TAG in (getattr(route, "tags", None) or ()):
+        return True
+    return "text/html" in request.headers.get("accept", "")
+
+
+def scrub_paths(message: str, settings: Any) -> str:
+    """Replace absolute server paths in a message by the setting that names them (or by "…")."""
+    roots: list[tuple[str, str]] = []
+    if settings is not None:
+        roots += [(str(settings.index_dir), "$TRACUU_INDEX"), (str(settings.corpus_dir), "$TRACUU_CORPUS"),
+                  (str(settings.jobs_file), "the jobs file")]
+    roots += [(str(REPO_ROOT), "…"), (tempfile.gettempdir(), "…"), (str(Path.home()), "…")]
+    expanded = [(os.path.realpath(path), label) for path, label in roots] + roots
+    for path, label in sorted(set(expanded), key=lambda item: -len(item[0])):
+        if len(path) > 1:
+            message = message.replace(path, label)
+    return message
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` for a route: each listed 4xx/5xx documented with the real error shape."""
+    return {status: {"model": ErrorBody, "description": STATUS_HELP[status]} for status in statuses}
+
+
+STATUS_HELP = {
+    400: "Malformed request (e.g. a multipart body that cannot be parsed)",
+    401: "No `Authorization: Bearer` token was sent",
+    403: "Wrong admin token, or writes are disabled (TRACUU_ADMIN_TOKEN unset)",
+    404: "No such document or job",
+    409: "Conflict: the file already exists, or the index was built by another embedder",
+    413: "Request body or file over its size limit",
+    415: "Unsupported file type",
+    422: "Invalid input: bad parameter, malformed JSON, unreadable or empty file",
+    503: "No index loaded yet (the first start is still building it), or the server is stopping",
+}
+
+
+def _parse_failure(cause: BaseException | None) -> str:
+    """Why FastAPI could not decode a JSON body (it only says "error parsing the body")."""
+    if isinstance(cause, UnicodeDecodeError):
+        return f"malformed JSON body: not valid UTF-8 (byte 0x{cause.object[cause.start]:02x} at {cause.start})"
+    if isinstance(cause, RecursionError):
+        return "malformed JSON body: nested too deeply"
+    return "malformed request body: it could not be parsed"
 
 
 def _http_message(request: Request, exc: StarletteHTTPException) -> str:
@@ -146,7 +210,7 @@ def _http_message(request: Request, exc: StarletteHTTPException) -> str:
     if exc.status_code == 405:
         return f"{request.method} is not allowed on {request.url.path}"
     if exc.status_code == 413:
-        return "request body too large"
+        return str(exc.detail) if exc.detail != "Content Too Large" else "request body too large"
     return str(exc.detail)
 
 

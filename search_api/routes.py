@@ -1,37 +1,36 @@
-"""The JSON API under /api and the /healthz probe: thin adapters from HTTP to SearchService.
+"""The JSON API under /api and the /healthz probe: thin adapters from HTTP to SearchService and its Ingest.
 
-Routes are plain `def`: search and indexing are CPU-bound and synchronous, so FastAPI runs them in its
-threadpool, and an upload's reindex runs while other requests keep searching the previous generation.
+Reads are plain `def`: search is CPU-bound and synchronous, so FastAPI runs them in its threadpool.
+Writes await `in_daemon_thread`: an upload's reindex runs while other requests keep searching the
+previous generation, and a server told to stop does not wait at exit for a build it abandons (the
+index stays on its previous generation and the job store knows what to redo at the next start).
 """
 from __future__ import annotations
 
-import os
+import asyncio
 import secrets
 import threading
-import unicodedata
-import uuid
-from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Callable, TypeVar
 
-from fastapi import APIRouter, Depends, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel
 
-from indexer.errors import LoadError, TracuuError
-from indexer.loaders import SUPPORTED_EXTENSIONS, load_file
-from indexer.types import BuildSummary
 from search_api.config import Settings
-from search_api.errors import Conflict, Forbidden, PayloadTooLarge, Unauthorized, UnsupportedType, WritesDisabled
-from search_api.schemas import (AskParams, AskResponse, DocumentDetail, DocumentInfo, DocumentList, Health,
-                                SearchParams, SearchResponse)
-from search_api.service import NotFound, SearchService
+from search_api.errors import Forbidden, NotFound, Unauthorized, WritesDisabled, error_responses
+from search_api.limits import body_limit
+from search_api.ingest import MAX_BATCH_BYTES, MAX_BATCH_FILES, MAX_UPLOAD_BYTES, Incoming, index_report
+from search_api.schemas import (AskParams, AskResponse, DeleteResult, DocumentDetail, DocumentList, Health,
+                                IndexReport, JobList, JobStatus, SearchParams, SearchResponse, UploadResult,
+                                WholeNumber)
+from search_api.service import SearchService
 
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
-UPLOAD_FOLDER = "uploads"            # inside the corpus folder, so uploads are indexed like any directive
-_MULTIPART_SLACK = 64 * 1024         # form boundaries and headers around the file itself
+_MULTIPART_SLACK = 64 * 1024         # form boundaries and headers around the files themselves
 MAX_REQUEST_BYTES = MAX_UPLOAD_BYTES + _MULTIPART_SLACK
-_MAX_NAME = 120
+MAX_BATCH_REQUEST_BYTES = MAX_BATCH_BYTES + _MULTIPART_SLACK
+# The original file of a document is downloaded, never rendered: an uploaded .html must not run here.
+SOURCE_HEADERS = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "default-src 'none'; sandbox"}
+T = TypeVar("T")
 
 
 def get_service(request: Request) -> SearchService:
@@ -64,95 +63,51 @@ router = APIRouter(prefix="/api", tags=["api"])
 health_router = APIRouter(tags=["health"])
 
 
-# -- write responses ----------------------------------------------------------------------------
-
-
-class SkippedOut(BaseModel):
-    source: str
-    reason: str
-
-
-class WarningOut(BaseModel):
-    source: str
-    message: str
-
-
-class IndexReport(BaseModel):
-    """What a (re)index changed; mirrors indexer.types.BuildSummary."""
-
-    documents: int
-    chunks: int
-    added: list[str]
-    changed: list[str]
-    removed: list[str]
-    unchanged: int
-    embedded_chunks: int
-    skipped: list[SkippedOut]
-    warnings: list[WarningOut] = []     # pages indexed without their text (a scan OCR could not read)
-    seconds: float
-
-    @classmethod
-    def from_summary(cls, summary: BuildSummary) -> "IndexReport":
-        return cls(documents=summary.documents, chunks=summary.chunks, added=summary.added, changed=summary.changed,
-                   removed=summary.removed, unchanged=summary.unchanged, embedded_chunks=summary.embedded_chunks,
-                   skipped=[SkippedOut(source=s.source, reason=s.reason) for s in summary.skipped],
-                   warnings=[WarningOut(source=w.source, message=w.message) for w in summary.warnings],
-                   seconds=round(summary.seconds, 3))
-
-
-class UploadResult(BaseModel):
-    status: Literal["indexed"] = "indexed"
-    file: str
-    document: DocumentInfo
-    chunks: int
-    index: IndexReport
-
-
-class DeleteResult(BaseModel):
-    status: Literal["deleted"] = "deleted"
-    document: DocumentInfo
-    index: IndexReport
-
-
 # -- reads --------------------------------------------------------------------------------------
 
 
-@router.get("/search", summary="Search passages")
+READ_ERRORS = (422, 503)
+WRITE_ERRORS = (401, 403)
+
+
+@router.get("/search", summary="Search passages", responses=error_responses(*READ_ERRORS))
 def search_get(params: Annotated[SearchParams, Query()], service: ServiceDep) -> SearchResponse:
     return service.search(params)
 
 
-@router.post("/search", summary="Search passages (JSON body)")
+@router.post("/search", summary="Search passages (JSON body)", responses=error_responses(413, *READ_ERRORS))
 def search_post(params: SearchParams, service: ServiceDep) -> SearchResponse:
     return service.search(params)
 
 
-@router.get("/ask", summary="Answer a question with a cited passage")
+@router.get("/ask", summary="Answer a question with a cited passage", responses=error_responses(*READ_ERRORS))
 def ask_get(params: Annotated[AskParams, Query()], service: ServiceDep) -> AskResponse:
     return service.ask(params)
 
 
-@router.post("/ask", summary="Answer a question (JSON body)")
+@router.post("/ask", summary="Answer a question (JSON body)", responses=error_responses(413, *READ_ERRORS))
 def ask_post(params: AskParams, service: ServiceDep) -> AskResponse:
     return service.ask(params)
 
 
-@router.get("/documents", summary="List indexed documents")
+@router.get("/documents", summary="List indexed documents", responses=error_responses(503))
 def list_documents(service: ServiceDep) -> DocumentList:
     return service.documents()
 
 
-@router.get("/documents/{doc_id}", summary="One document: metadata, outline and normalized text")
+@router.get("/documents/{doc_id}", summary="One document: metadata, outline and normalized text",
+            responses=error_responses(404, 503))
 def get_document(doc_id: str, service: ServiceDep) -> DocumentDetail:
     return service.document(doc_id)
 
 
-@router.get("/documents/{doc_id}/source", response_class=FileResponse, summary="Download the original file")
-def get_source(doc_id: str, service: ServiceDep, settings: SettingsDep) -> FileResponse:
-    path = _corpus_file(service, settings, doc_id)
+@router.get("/documents/{doc_id}/source", response_class=FileResponse, summary="Download the original file",
+            responses=error_responses(404, 409, 503))
+def get_source(doc_id: str, service: ServiceDep) -> FileResponse:
+    path = service.ingest.source_file(doc_id)
     if not path.is_file():
         raise NotFound(f"the original file of document {doc_id!r} is no longer in the corpus folder")
-    return FileResponse(path, filename=path.name)
+    return FileResponse(path, filename=path.name, content_disposition_type="attachment", headers=SOURCE_HEADERS)
 
 
 @health_router.get("/healthz", summary="Liveness and index facts")
@@ -162,109 +117,70 @@ def healthz(service: ServiceDep) -> Health:
 
 # -- writes -------------------------------------------------------------------------------------
 
-_uploads_lock = threading.Lock()
+
+async def in_daemon_thread(fn: Callable[..., T], *args: Any) -> T:
+    """Run a blocking write in a daemon thread and await its result without holding a threadpool worker."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def settle(result: Any, error: BaseException | None) -> None:
+        if not future.done():
+            future.set_exception(error) if error is not None else future.set_result(result)
+
+    def work() -> None:
+        result, error = None, None
+        try:
+            result = fn(*args)
+        except BaseException as exc:  # handed to the awaiting request, which renders it
+            error = exc
+        try:
+            loop.call_soon_threadsafe(settle, result, error)
+        except RuntimeError:
+            pass  # the event loop is closed: the server has stopped and nobody waits for this answer
+
+    threading.Thread(target=work, name="tracuu-write", daemon=True).start()
+    return await future
 
 
-@router.post("/documents", status_code=201, dependencies=[AdminDep], summary="Upload and index a file",
-             max_body_size=MAX_REQUEST_BYTES)
-def upload_document(file: UploadFile, service: ServiceDep, settings: SettingsDep) -> UploadResult:
-    return ingest_upload(service, settings, file.filename, file.file.read(MAX_UPLOAD_BYTES + 1))
+@router.post("/documents", status_code=201, dependencies=[AdminDep], summary="Upload one file and index it",
+             openapi_extra=body_limit(MAX_REQUEST_BYTES), responses=error_responses(*WRITE_ERRORS, 409, 413, 415, 422, 503))
+async def upload_document(file: UploadFile, service: ServiceDep) -> UploadResult:
+    """Answers once the file is searchable. For many files or a .zip use `POST /api/jobs`."""
+    return await in_daemon_thread(service.ingest.upload, Incoming(file.filename, file.file))
 
 
-def ingest_upload(service: SearchService, settings: Settings, filename: str | None, data: bytes) -> UploadResult:
-    """Save an uploaded file under corpus/uploads/ and index it; a file that cannot be indexed is removed again.
-
-    Shared by the API and the web upload form. Raises LoadError/UnsupportedType/PayloadTooLarge/Conflict.
-    """
-    name = safe_filename(filename)
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise PayloadTooLarge(f"{name}: larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
-    if not data.strip():
-        raise LoadError(name, "the file is empty")
-    rel = f"{UPLOAD_FOLDER}/{name}"
-    target = _store_upload(settings.corpus_dir / UPLOAD_FOLDER, name, rel, data)
-    try:
-        summary = service.reindex()
-    except BaseException:
-        target.unlink(missing_ok=True)
-        raise
-    reason = next((s.reason for s in summary.skipped if _same_source(s.source, rel)), None)
-    found = next((d for d in service.documents().documents if _same_source(d.source, rel)), None)
-    if reason is not None or found is None:
-        target.unlink(missing_ok=True)  # nothing of it entered the index; the other documents are untouched
-        if reason is not None:
-            raise LoadError(name, reason)
-        raise TracuuError(f"{name}: the indexer did not pick it up; the index covers other folders than "
-                          f"{settings.corpus_dir} (rebuild it with `tracuu index {settings.corpus_dir}`)")
-    return UploadResult(file=rel, document=found, chunks=summary.embedded_chunks,
-                        index=IndexReport.from_summary(summary))
+@router.post("/jobs", status_code=202, dependencies=[AdminDep], summary="Upload many files or .zip archives",
+             openapi_extra=body_limit(MAX_BATCH_REQUEST_BYTES), form_limits={"max_files": MAX_BATCH_FILES},
+             responses=error_responses(400, *WRITE_ERRORS, 413, 422))
+async def create_job(files: list[UploadFile], response: Response, service: ServiceDep) -> JobStatus:
+    """Stages the files (archive members one by one, with zip-bomb and path guards) and answers 202 at once;
+    the job indexes them in batches in the background. Follow it at `GET /api/jobs/{id}` (the Location)."""
+    parts = [Incoming(f.filename, f.file) for f in files if f.filename or (f.size or 0) > 0]
+    status = await in_daemon_thread(service.ingest.submit, parts)
+    response.headers["Location"] = f"/api/jobs/{status.id}"
+    return status
 
 
-@router.delete("/documents/{doc_id}", dependencies=[AdminDep], summary="Delete a file from the corpus and the index")
-def delete_document(doc_id: str, service: ServiceDep, settings: SettingsDep) -> DeleteResult:
-    detail = service.document(doc_id)
-    path = _corpus_file(service, settings, doc_id)
-    path.unlink(missing_ok=True)
-    summary = service.reindex()
-    if any(d.id == doc_id for d in service.documents().documents):
-        raise Conflict(f"the file of document {doc_id!r} is not at {path}; remove it by hand and POST /api/reindex")
-    info = DocumentInfo(**detail.model_dump(include=set(DocumentInfo.model_fields)))
-    return DeleteResult(document=info, index=IndexReport.from_summary(summary))
+@router.get("/jobs", dependencies=[AdminDep], summary="Recent ingestion jobs, newest first",
+            responses=error_responses(*WRITE_ERRORS, 422))
+def list_jobs(service: ServiceDep, limit: Annotated[WholeNumber, Query(ge=1, le=100)] = 20) -> JobList:
+    return service.ingest.jobs(limit)
 
 
-@router.post("/reindex", dependencies=[AdminDep], summary="Bring the index in line with the corpus folder")
-def reindex(service: ServiceDep) -> IndexReport:
-    return IndexReport.from_summary(service.reindex())
+@router.get("/jobs/{job_id}", summary="Progress of one ingestion job: files done/total, skipped with reasons, ETA",
+            responses=error_responses(404, 422))
+def get_job(job_id: Annotated[str, Path(max_length=64)], service: ServiceDep) -> JobStatus:
+    """Readable without the token: a job id is an unguessable capability (the upload page polls it)."""
+    return service.ingest.job(job_id)
 
 
-# -- helpers ------------------------------------------------------------------------------------
+@router.delete("/documents/{doc_id}", dependencies=[AdminDep], summary="Delete a file from the corpus and the index",
+               responses=error_responses(*WRITE_ERRORS, 404, 409, 503))
+async def delete_document(doc_id: str, service: ServiceDep) -> DeleteResult:
+    return await in_daemon_thread(service.ingest.delete, doc_id)
 
 
-def safe_filename(raw: str | None) -> str:
-    """A plain file name: no folders, no leading dots, letters (Vietnamese included), digits and - _ . ( )."""
-    base = unicodedata.normalize("NFC", (raw or "").replace("\\", "/").rsplit("/", 1)[-1])
-    cleaned = "".join(ch if ch.isalnum() or ch in "-_.() " else "_" for ch in base).strip(" ._")
-    stem, ext = os.path.splitext(cleaned)
-    ext = ext.lower()
-    if not stem:
-        raise LoadError(raw or "(no name)", "the upload needs a file name, e.g. ke-hoach.pdf")
-    if ext not in SUPPORTED_EXTENSIONS:
-        allowed = " ".join(sorted(SUPPORTED_EXTENSIONS))
-        raise UnsupportedType(f"{cleaned}: unsupported file type {ext or '(none)'}; upload one of {allowed}")
-    return stem[: _MAX_NAME - len(ext)].rstrip(" .") + ext
-
-
-def _store_upload(folder: Path, name: str, rel: str, data: bytes) -> Path:
-    """Check the file reads as text while it is still hidden from the indexer, then move it in place."""
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / name
-    hidden = folder / f".upload-{uuid.uuid4().hex}-{name}"  # dot files are ignored by the indexer's scan
-    hidden.write_bytes(data)
-    try:
-        load_file(hidden, rel)
-    except LoadError as exc:
-        hidden.unlink(missing_ok=True)
-        raise LoadError(name, exc.reason) from None
-    except Exception as exc:  # a loader bug on a hostile file must still be a 4xx about the file
-        hidden.unlink(missing_ok=True)
-        raise LoadError(name, f"could not be read ({type(exc).__name__})") from None
-    with _uploads_lock:
-        if target.exists():
-            hidden.unlink(missing_ok=True)
-            raise Conflict(f"{rel} already exists; delete that document first or rename the file")
-        os.replace(hidden, target)
-    return target
-
-
-def _corpus_file(service: SearchService, settings: Settings, doc_id: str) -> Path:
-    """The document's file, refusing any path that would leave the corpus folder."""
-    path = service.source_path(doc_id).resolve()
-    corpus = settings.corpus_dir.resolve()
-    if not path.is_relative_to(corpus):
-        raise Conflict(f"the file of document {doc_id!r} is outside the corpus folder {corpus}")
-    return path
-
-
-def _same_source(source: str, rel: str) -> bool:
-    """The index names files relative to its root, which may be the corpus folder or one above it."""
-    return source == rel or source.endswith("/" + rel)
+@router.post("/reindex", dependencies=[AdminDep], summary="Bring the index in line with the corpus folder",
+             responses=error_responses(*WRITE_ERRORS, 409))
+async def reindex(service: ServiceDep) -> IndexReport:
+    return index_report(await in_daemon_thread(service.ingest.reindex))

@@ -1,14 +1,37 @@
 """The JSON contract of DESIGN.md as pydantic models: input and output schemas are separate classes."""
 from __future__ import annotations
 
-from typing import Literal
+import unicodedata
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 from search_api.query import MAX_QUERY_CHARS
 
 Mode = Literal["hybrid", "lexical", "dense"]
 MAX_K = 100
+
+
+def _whole_number(value: Any) -> Any:
+    """Strict ints: JSON `true` or `2.0` is not a count (pydantic's lax mode would take them as 1 and 2)."""
+    if isinstance(value, (bool, float)):
+        raise PydanticCustomError("int_type", "must be a whole number")
+    return value
+
+
+def _plain_text(value: str) -> str:
+    """Filter values are printable text: a NUL or another control character is a client bug, not a filter."""
+    for i, ch in enumerate(value):
+        if unicodedata.category(ch) in ("Cc", "Cs"):
+            raise PydanticCustomError("control_character",
+                                      "contains a control character U+{code} at position {at}; send plain text",
+                                      {"code": f"{ord(ch):04X}", "at": i})
+    return value
+
+
+WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
+PlainText = Annotated[str, AfterValidator(_plain_text)]
 
 
 class SearchParams(BaseModel):
@@ -17,21 +40,21 @@ class SearchParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     q: str = Field(..., min_length=1, max_length=MAX_QUERY_CHARS, description="Câu truy vấn / query")
-    k: int = Field(10, ge=1, le=MAX_K, description="Số kết quả (1-100)")
+    k: WholeNumber = Field(10, ge=1, le=MAX_K, description="Số kết quả (1-100)")
     mode: Mode = Field("hybrid", description="hybrid | lexical | dense")
-    school_year: str | None = Field(None, max_length=20, description="Lọc theo năm học, ví dụ 2020-2021")
-    issuer: str | None = Field(None, max_length=200, description="Lọc theo cơ quan ban hành")
-    doc_type: str | None = Field(None, max_length=100, description="Lọc theo loại văn bản")
-    doc_id: str | None = Field(None, max_length=64, description="Chỉ tìm trong một văn bản")
+    school_year: PlainText | None = Field(None, max_length=20, description="Lọc theo năm học, ví dụ 2020-2021")
+    issuer: PlainText | None = Field(None, max_length=200, description="Lọc theo cơ quan ban hành")
+    doc_type: PlainText | None = Field(None, max_length=100, description="Lọc theo loại văn bản")
+    doc_id: PlainText | None = Field(None, max_length=64, description="Chỉ tìm trong một văn bản")
 
 
 class AskParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     q: str = Field(..., min_length=1, max_length=MAX_QUERY_CHARS, description="Câu hỏi / question")
-    school_year: str | None = Field(None, max_length=20)
-    issuer: str | None = Field(None, max_length=200)
-    doc_type: str | None = Field(None, max_length=100)
+    school_year: PlainText | None = Field(None, max_length=20)
+    issuer: PlainText | None = Field(None, max_length=200)
+    doc_type: PlainText | None = Field(None, max_length=100)
 
 
 class DocumentInfo(BaseModel):
@@ -129,12 +152,90 @@ class DocumentList(BaseModel):
     documents: list[DocumentInfo]
 
 
+# -- writes and ingestion jobs ---------------------------------------------------------------------
+
+
+class SkippedOut(BaseModel):
+    source: str
+    reason: str
+
+
+class WarningOut(BaseModel):
+    source: str
+    message: str
+
+
+class IndexReport(BaseModel):
+    """What a (re)index changed; mirrors indexer.types.BuildSummary."""
+
+    documents: int
+    chunks: int
+    added: list[str]
+    changed: list[str]
+    removed: list[str]
+    unchanged: int
+    embedded_chunks: int
+    skipped: list[SkippedOut]
+    warnings: list[WarningOut] = []     # pages indexed without their text (a scan OCR could not read)
+    seconds: float
+
+
+class UploadResult(BaseModel):
+    status: Literal["indexed"] = "indexed"
+    file: str
+    document: DocumentInfo
+    chunks: int
+    index: IndexReport
+
+
+class DeleteResult(BaseModel):
+    status: Literal["deleted"] = "deleted"
+    document: DocumentInfo
+    index: IndexReport
+
+
+JobState = Literal["queued", "running", "done", "failed", "interrupted"]
+FileState = Literal["pending", "placed", "indexed", "skipped"]
+
+
+class JobFile(BaseModel):
+    """One file of an ingestion job: where it goes in the corpus and what became of it."""
+
+    name: str = Field(description="name as uploaded; archive members as 'archive.zip/folder/file.pdf'")
+    target: str | None = Field(None, description="corpus-relative path it is stored under")
+    state: FileState
+    reason: str | None = Field(None, description="why it was skipped")
+    document_id: str | None = None
+
+
+class JobStatus(BaseModel):
+    """Progress of a background ingestion job (`GET /api/jobs/{id}`)."""
+
+    id: str
+    state: JobState
+    created_at: str
+    updated_at: str
+    total: int = Field(description="files in the job (archive members counted one by one)")
+    done: int = Field(description="files finished: indexed + skipped")
+    indexed: int
+    skipped: list[SkippedOut] = Field(description="files not indexed, each with its reason")
+    eta_seconds: float | None = Field(None, description="estimated seconds left, from this job's own pace")
+    commits: int = Field(0, description="index generations written by this job so far")
+    message: str | None = None
+    files: list[JobFile] = []
+
+
+class JobList(BaseModel):
+    count: int
+    jobs: list[JobStatus]
+
+
 class Health(BaseModel):
     status: Literal["ok", "building", "empty"]
     documents: int
     chunks: int
     embedder: str
-    index: str | None
+    index: str | None = Field(None, description="name of the loaded index generation (never a server path)")
     built_at: str | None = None
 
 

@@ -20,6 +20,8 @@ from indexer.store import IndexReader, read_manifest
 from indexer.types import BuildSummary, Chunk, Document
 from search_api import answer as answering
 from search_api.config import Settings
+from search_api.errors import NotFound
+from search_api.ingest import Ingest
 from search_api.query import QueryInfo, analyze, word_spans
 from search_api.retriever import Filters, FusionConfig, Hit, Retriever
 from search_api.schemas import (AlsoIn, AskParams, AskResponse, DocumentDetail, DocumentInfo, DocumentList,
@@ -29,10 +31,6 @@ from search_api.schemas import (AlsoIn, AskParams, AskResponse, DocumentDetail, 
 
 ASK_PASSAGES = 5  # the answerer reads this many top passages
 log = logging.getLogger("tracuu.service")
-
-
-class NotFound(TracuuError):
-    code = "not_found"
 
 
 @dataclass
@@ -51,6 +49,7 @@ class SearchService:
         self._state: _Loaded | None = None
         self._swap = threading.Lock()
         self._build = threading.Lock()
+        self.ingest = Ingest(self)  # uploads, bulk jobs, deletes and reindex of the configured corpus
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -171,7 +170,7 @@ class SearchService:
                           embedder=self.settings.model, index=None)
         manifest = state.reader.manifest
         return Health(status="ok", documents=manifest.documents, chunks=manifest.chunks,
-                      embedder=manifest.embedder, index=str(state.reader.path), built_at=manifest.built_at)
+                      embedder=manifest.embedder, index=state.reader.path.name, built_at=manifest.built_at)
 
     # -- result assembly -------------------------------------------------------------------------
 

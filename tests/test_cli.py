@@ -21,7 +21,7 @@ STEM_NOTE = ("# KẾ HOẠCH\n\nGiáo dục STEM năm học 2020-2021\n\n## 1. M
 
 def tracuu(*args: str | Path, timeout: float = 600) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRACUU_")}
-    return subprocess.run([sys.executable, "-m", "search_api.cli", *map(str, args)], cwd=REPO, env=env,
+    return subprocess.run([sys.executable, "-m", "eval.cli", *map(str, args)], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=timeout)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from search_api.cli import build_parser
+from eval.cli import build_parser
 from search_api.config import ENVIRONMENT
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")

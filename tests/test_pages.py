@@ -135,8 +135,11 @@ def test_document_page_escapes_text_and_metadata() -> None:
 
 def test_error_and_upload_pages_escape() -> None:
     assert "<script>alert" not in pages.render_error(400, SCRIPT, detail=SCRIPT)
-    rejected = {"ok": False, "filename": SCRIPT + ".exe", "message": SCRIPT}
-    assert "<script>alert" not in pages.render_upload(True, result=rejected)
+    assert "<script>alert" not in pages.render_upload(True, error=SCRIPT, detail=SCRIPT)
+    job = job_status(files=[{"name": SCRIPT + ".zip/" + SCRIPT, "target": None, "state": "skipped",
+                             "reason": SCRIPT, "document_id": None}],
+                     skipped=[{"source": SCRIPT + ".zip/" + SCRIPT, "reason": SCRIPT}], message=SCRIPT)
+    assert "<script>alert" not in pages.render_job(job)
 
 
 # -- answer box ------------------------------------------------------------------------------------
@@ -277,14 +280,33 @@ def test_upload_page_states() -> None:
     form = pages.render_upload(True)
     assert 'enctype="multipart/form-data"' in form and 'name="token"' in form
     accept = re.search(r'accept="([^"]*)"', form).group(1).split(",")
-    assert set(accept) == SUPPORTED_EXTENSIONS      # the page offers every format the loaders read
-    ok = pages.render_upload(True, result={"ok": True, "filename": "a.docx", "message": "Đã lưu",
-                                           "documents": [doc_info(id="x1")]})
-    assert "Đã lập chỉ mục" in ok and 'href="/documents/x1"' in ok and "chưa được lập chỉ mục" not in ok
-    warned = pages.render_upload(True, result={"ok": True, "filename": "scan.pdf", "message": "Đã lưu",
-                                               "documents": [doc_info(id="x1")],
-                                               "warnings": ["page 2: blank page (nothing to read)"]})
-    assert "Một số trang chưa được lập chỉ mục" in warned and "<li>page 2: blank page (nothing to read)</li>" in warned
+    assert set(accept) == SUPPORTED_EXTENSIONS | {".zip"}     # the page offers every format the loaders read
+    assert 'name="files"' in form and " multiple " in form and ".zip" in form
+    refused = pages.render_upload(True, error="Mã quản trị không đúng.", detail="wrong admin token")
+    assert "Mã quản trị không đúng." in refused and "Chi tiết: wrong admin token" in refused
+
+
+def job_status(**over: object) -> dict:
+    job = {"id": "j1", "state": "done", "created_at": "2026-11-22T10:00:00+00:00",
+           "updated_at": "2026-11-22T10:01:00+00:00", "total": 2, "done": 2, "indexed": 1,
+           "skipped": [{"source": "ho-so.zip/a.exe", "reason": "unsupported file type .exe"}],
+           "eta_seconds": 0.0, "commits": 1, "message": None,
+           "files": [{"name": "ho-so.zip/ke-hoach.docx", "target": "uploads/ho-so/ke-hoach.docx", "state": "indexed",
+                      "reason": None, "document_id": "x1"},
+                     {"name": "ho-so.zip/a.exe", "target": None, "state": "skipped",
+                      "reason": "unsupported file type .exe", "document_id": None}]}
+    job.update(over)
+    return job
+
+
+def test_job_page_states() -> None:
+    done = pages.render_job(job_status())
+    assert "Đã xong" in done and 'href="/documents/x1"' in done and "unsupported file type .exe" in done
+    assert "data-poll" not in done  # a finished job is not polled
+    running = pages.render_job(job_status(state="running", done=1, indexed=0, eta_seconds=75.0))
+    assert 'data-poll="/api/jobs/j1"' in running and "khoảng 1 phút" in running
+    assert '<progress id="job-progress" max="2" value="1">' in running
+    assert "đang ước tính" in pages.render_job(job_status(state="queued", done=0, eta_seconds=None))
 
 
 def test_document_page_says_when_it_was_scanned() -> None:
@@ -320,10 +342,15 @@ def web_client(tmp_path, token: str | None = "jeton"):
 
 def test_routes_reject_bad_input_with_a_vietnamese_page(tmp_path) -> None:
     client = web_client(tmp_path)
-    long = client.get("/", params={"q": "a" * 1200})
-    assert long.status_code == 400 and "quá dài" in long.text and long.headers["content-type"].startswith("text/html")
+    long = client.get("/", params={"q": "a" * 1200})  # the API's status for bad input, the page's own words
+    assert long.status_code == 422 and "quá dài" in long.text and long.headers["content-type"].startswith("text/html")
+    assert '<form class="search-form"' in long.text  # the search form stays, with the message under it
     mode = client.get("/", params={"q": "STEM", "mode": "<script>"})
-    assert mode.status_code == 400 and "<script>" not in mode.text
+    assert mode.status_code == 422 and "<script>" not in mode.text and "Cách tìm không hợp lệ" in mode.text
+    nul = client.get("/", params={"q": "STEM", "issuer": "Phòng\x00"})
+    assert nul.status_code == 422 and "Cơ quan ban hành" in nul.text
+    api = client.get("/api/search", params={"q": "a" * 1200})
+    assert api.status_code == long.status_code and api.json()["error"]["code"] == "invalid_request"
     home = client.get("/")
     assert home.status_code == 200 and "default-src 'self'" in home.headers["content-security-policy"]
     missing = client.get("/documents/abc")
@@ -336,17 +363,23 @@ def test_routes_reject_bad_input_with_a_vietnamese_page(tmp_path) -> None:
 
 def test_upload_route_checks_the_token_and_the_file_type(tmp_path) -> None:
     client = web_client(tmp_path)
-    files = {"file": ("virus.exe", b"MZ binary", "application/octet-stream")}
+    files = {"files": ("virus.exe", b"MZ binary", "application/octet-stream")}
     wrong = client.post("/upload", data={"token": "sai"}, files=files)
-    assert wrong.status_code == 403 and "Mã quản trị không đúng" in wrong.text
-    rejected = client.post("/upload", data={"token": "jeton"}, files=files)
-    assert rejected.status_code == 415 and "Loại tệp không được hỗ trợ" in rejected.text
-    assert "Không nhận tệp" in rejected.text
+    assert wrong.status_code == 403 and "Mã quản trị không đúng" in wrong.text and '<form class="upload-form"' in wrong.text
+    assert client.post("/api/jobs", files=files, headers={"Authorization": "Bearer sai"}).status_code == 403
+    rejected = client.post("/upload", data={"token": "jeton"}, files=files, follow_redirects=False)
+    assert rejected.status_code == 303 and rejected.headers["location"].startswith("/jobs/")
+    report = client.get(rejected.headers["location"])  # nothing to index: the job is done at once
+    assert report.status_code == 200 and "Đã xong" in report.text
+    assert "virus.exe" in report.text and "unsupported file type .exe" in report.text
+    empty = client.post("/upload", data={"token": "jeton"}, files={"files": ("", b"", "application/octet-stream")})
+    assert empty.status_code == 422 and "Hãy chọn ít nhất một tệp" in empty.text
+    assert client.get("/jobs/khong-co").status_code == 404
 
 
 def test_upload_is_hidden_without_an_admin_token(tmp_path) -> None:
     client = web_client(tmp_path, token=None)
     assert client.get("/upload").status_code == 404
-    posted = client.post("/upload", data={"token": ""}, files={"file": ("a.txt", b"x", "text/plain")})
+    posted = client.post("/upload", data={"token": ""}, files={"files": ("a.txt", b"x", "text/plain")})
     assert posted.status_code == 404
     assert 'href="/upload"' not in client.get("/").text

@@ -121,10 +121,11 @@ def test_question_shows_the_answer_box(page) -> None:
     box.screenshot(path=str(ARTIFACTS / "answer-box.png"))
 
 
-def test_bad_query_is_a_friendly_400(page) -> None:
+def test_bad_query_is_a_friendly_422(page) -> None:
     response = page.goto("/?q=" + "a" * 1200)
-    assert response.status == 400
+    assert response.status == 422  # the API's status for the same input, with the page's own words
     assert "quá dài" in page.locator("[role=alert]").inner_text()
+    assert page.get_by_label("Nội dung cần tìm").count() == 1  # the search form stays to fix the query
     response = page.goto("/documents/khong-co")
     assert response.status == 404 and "Không tìm thấy" in page.inner_text("main")
 
@@ -171,13 +172,17 @@ def test_works_without_javascript(browser, server: str) -> None:
 # -- uploads (last: they add documents to the shared index) ------------------------------------------
 
 
-def upload(page, path: Path, token: str = ADMIN_TOKEN):
+def upload(page, *paths: Path, token: str = ADMIN_TOKEN):
+    """Upload through the form; the job page follows the job (its JS polls) until it ends."""
     page.goto("/")
     page.get_by_role("link", name="Tải lên").click()
-    page.get_by_label("Tệp văn bản").set_input_files(str(path))
+    page.get_by_label("Tệp văn bản").set_input_files([str(p) for p in paths])
     page.get_by_label("Mã quản trị").fill(token)
     with page.expect_navigation():
         page.get_by_role("button", name="Tải lên và lập chỉ mục").click()
+    if page.locator("[data-job]").count():
+        page.wait_for_selector("[data-job][data-state=done], [data-job][data-state=failed]", timeout=300_000)
+        return page.locator("[data-job]")
     return page.locator(".upload-result, [role=alert]").first
 
 
@@ -185,6 +190,7 @@ def test_upload_with_a_wrong_token_is_refused(page, tmp_path: Path) -> None:
     path = tmp_path / f"sai-ma-{uuid.uuid4().hex[:8]}.txt"
     path.write_text("Kế hoạch thử nghiệm.\n", encoding="utf-8")
     outcome = upload(page, path, token="sai")
+    assert page.locator("[data-job]").count() == 0
     assert "Mã quản trị không đúng" in outcome.inner_text()
 
 
@@ -194,8 +200,8 @@ def test_uploaded_script_renders_inert(page, tmp_path: Path) -> None:
     path.write_text(f"KẾ HOẠCH THỬ NGHIỆM\nNăm học 2020-2021\n\nĐoạn có mã độc <script>alert(1)</script> "
                     f"và từ khóa {word} để tìm lại.\n<img src=x onerror=alert(2)>\n", encoding="utf-8")
     outcome = upload(page, path)
-    assert "Đã lập chỉ mục" in outcome.inner_text(), outcome.inner_text()
-    outcome.locator("a").first.click()
+    assert "Đã xong" in outcome.inner_text(), outcome.inner_text()
+    page.locator(".job-files a").first.click()
     page.wait_for_selector(".doc-text")
     shown = page.locator(".doc-text").inner_text()  # the normalizer may space "alert (1)"; tags stay text
     assert "<script>alert" in shown and "</script>" in shown and "<img src=x onerror=" in shown
@@ -213,9 +219,63 @@ def test_uploaded_docx_is_searchable(page, tmp_path: Path) -> None:
                      ["PHÒNG GIÁO DỤC VÀ ĐÀO TẠO THỬ NGHIỆM", "KẾ HOẠCH", "Tổ chức hội thi giáo viên dạy giỏi "
                       f"cấp huyện năm học 2021-2022, mã {word}."])
     outcome = upload(page, path)
-    assert "Đã lập chỉ mục" in outcome.inner_text(), outcome.inner_text()
+    assert "Đã xong" in outcome.inner_text(), outcome.inner_text()
     shot(page, "upload.png")
     search(page, f"hội thi giáo viên dạy giỏi {word}")
     first = page.locator(".result").first
     assert word in first.inner_text()
     assert first.locator("mark").filter(has_text=word).count() == 1
+
+
+def test_bulk_upload_shows_live_progress(page, tmp_path: Path) -> None:
+    """Several files and a .zip at once: the progress view polls the job endpoint, then lists the outcome."""
+    import zipfile
+
+    tag = uuid.uuid4().hex[:8]
+    paths = []
+    for i, topic in enumerate(("bơi lội", "cờ vua", "bóng đá")):
+        path = tmp_path / f"hoi-thao-{tag}-{i}.txt"
+        path.write_text(f"KẾ HOẠCH\nHội thao {topic} mã hoithao{tag}{i} cho học sinh THCS.\n", encoding="utf-8")
+        paths.append(path)
+    archive = tmp_path / f"ho-so-{tag}.zip"
+    with zipfile.ZipFile(archive, "w") as out:
+        out.writestr("2025/hoi-thao-cau-long.txt", f"KẾ HOẠCH\nHội thao cầu lông mã hoithao{tag}z.\n")
+        out.writestr("../ngoai.txt", "không được giải nén")
+    polls: list[str] = []
+    page.on("request", lambda request: polls.append(request.url) if "/api/jobs/" in request.url else None)
+    outcome = upload(page, *paths, archive)
+    text = outcome.inner_text()
+    assert "Đã xong" in text and "4 đã lập chỉ mục" in text and "1 bỏ qua" in text, text
+    assert polls, "the progress view never asked /api/jobs/{id}"
+    skipped = page.locator(".job-files.skipped").inner_text()
+    assert "../ngoai.txt" in skipped and "leaves the archive" in skipped
+    assert page.locator(".job-files a").count() == 4
+    shot(page, "job.png", full_page=True)
+    search(page, f"hoithao{tag}z")
+    assert "hoi-thao-cau-long.txt" in page.locator(".result").first.inner_text()
+
+
+def test_api_docs_render_offline_under_their_csp(browser, server: str) -> None:
+    """Swagger UI comes from this server: with every other host blocked it still lists the operations."""
+    context = browser.new_context(base_url=server)
+    outside: list[str] = []
+
+    def only_local(route) -> None:
+        if route.request.url.startswith(server):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_local)
+    tab = context.new_page()
+    violations: list[str] = []
+    tab.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+    try:
+        tab.goto("/docs")
+        tab.wait_for_selector(".opblock", timeout=60_000)
+        assert tab.locator(".opblock").count() >= 10
+        assert "/api/jobs/{job_id}" in tab.inner_text("body")
+        assert outside == [] and violations == [], (outside, violations)
+    finally:
+        context.close()

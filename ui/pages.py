@@ -261,15 +261,36 @@ def render_document(detail: Mapping, start: int | None = None, end: int | None =
                    upload_enabled=upload_enabled, nav="documents")
 
 
-def render_upload(upload_enabled: bool, result: Mapping | None = None, error: str | None = None) -> str:
-    """The upload form, or the outcome of an upload: {"indexed": [DocumentInfo dicts], "skipped": [...]}."""
-    return _render("upload.html", upload_enabled=upload_enabled, result=result, error=error, nav="upload",
+def render_upload(upload_enabled: bool, error: str | None = None, detail: str | None = None) -> str:
+    """The upload form (many files or .zip archives at once), with the reason of a refused upload."""
+    return _render("upload.html", upload_enabled=upload_enabled, error=error, detail=detail, nav="upload",
                    upload_accept=upload_accept())
 
 
 def upload_accept() -> str:
-    """The file input's accept list: every extension the loaders read, so the page never lags behind them."""
-    return ",".join(sorted(SUPPORTED_EXTENSIONS))
+    """The file input's accept list: every extension the loaders read (and .zip archives of them)."""
+    return ",".join(sorted(SUPPORTED_EXTENSIONS | {".zip"}))
+
+
+JOB_STATES = {"queued": "Đang chờ", "running": "Đang lập chỉ mục", "done": "Đã xong", "failed": "Thất bại",
+              "interrupted": "Tạm dừng (máy chủ dừng; sẽ tiếp tục khi khởi động lại)"}
+FILE_STATES = {"pending": "đang chờ", "placed": "đang lập chỉ mục", "indexed": "đã lập chỉ mục", "skipped": "bỏ qua"}
+
+
+def format_seconds(seconds: float | None) -> str:
+    """'about 2 minutes' in Vietnamese: 'khoảng 2 phút', 'khoảng 40 giây'."""
+    if seconds is None:
+        return "đang ước tính"
+    if seconds < 60:
+        return f"khoảng {max(1, round(seconds))} giây"
+    return f"khoảng {round(seconds / 60)} phút"
+
+
+def render_job(job: Mapping, upload_enabled: bool = False) -> str:
+    """A JobStatus dict: progress, ETA, indexed files with links, skipped files with reasons."""
+    return _render("job.html", job=job, states=JOB_STATES, file_states=FILE_STATES,
+                   eta=format_seconds(job.get("eta_seconds")), running=job.get("state") in ("queued", "running"),
+                   upload_enabled=upload_enabled, nav="upload")
 
 
 def render_error(status: int, message: str, upload_enabled: bool = False, detail: str | None = None) -> str:
