@@ -259,6 +259,14 @@ def render_terminal(figures: dict) -> str:
     if figures.get("embed_floor_ms"):
         floor = figures["embed_floor_ms"]
         lines.append(f"embedding one query alone: p50 {floor['p50']:.1f} ms, p95 {floor['p95']:.1f} ms")
+    if figures["config"].get("compare_embed_ms"):
+        other = figures["config"]["compare_embed_ms"]
+        lines.append(f"the same with {figures['config']['compare']}: p50 {other['p50']:.1f} ms, "
+                     f"p95 {other['p95']:.1f} ms")
+    if figures["config"].get("cv"):
+        cv = figures["config"]["cv"]
+        picks = ", ".join(f"{c['alpha']}/{c['alpha_en']}" for c in cv["folds"])
+        lines.append(f"hybrid-cv: dense weight (vi/en) chosen on the other folds: {picks}")
     if "unreachable_gold" in figures["config"]:
         missing = figures["config"]["unreachable_gold"]
         lines.append(f"gold items no indexed chunk is relevant to: {len(missing)} {' '.join(missing[:10])}")

