@@ -3,6 +3,7 @@
     python -m training            # everything; resumes a killed run from its last checkpoint
     python -m training data       # only step 1 (collect, leak check, mine, split)
     python -m training train      # steps 2 and 3 on existing data
+    python -m training reader     # the span reader of `tracuu ask` (ViQuAD), with its dev scores
 Work files go to .cache/training/ (git-ignored): raw training data never enters the repository.
 """
 from __future__ import annotations
@@ -23,14 +24,14 @@ NAME = "tracuu-e5-v1"
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m training", description=__doc__.splitlines()[0])
-    parser.add_argument("step", nargs="?", choices=("all", "data", "train"), default="all")
+    parser.add_argument("step", nargs="?", choices=("all", "data", "train", "reader"), default="all")
     parser.add_argument("--work", type=Path, default=WORK, help="work folder (default .cache/training)")
     parser.add_argument("--limit", type=int, help="train on the first N examples only (a smoke run)")
     parser.add_argument("--name", default=NAME, help=f"name of the shipped model (default {NAME})")
     args = parser.parse_args(argv)
     began = time.perf_counter()
     data = args.work / "data"
-    if args.step in ("all", "data") or not (data / "train.jsonl").is_file():
+    if args.step in ("all", "data") or (args.step == "train" and not (data / "train.jsonl").is_file()):
         stats = build(data)
         print(f"data: {stats['train_examples']} training examples in {stats['seconds']:.0f} s; "
               f"leaks dropped: {sum(stats['leaks_dropped'].values())}", flush=True)
@@ -38,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         from indexer.e5file import E5File, bundled_path
         from training.export import model_image, write_patch
 
-        config = TrainConfig(limit=args.limit)
+        config = TrainConfig(limit=args.limit) if args.limit else TrainConfig()
         model = train(data, args.work, config)
         base = E5File(bundled_path())
         stats = json.loads((data / "stats.json").read_text(encoding="utf-8"))
@@ -46,8 +47,30 @@ def main(argv: list[str] | None = None) -> int:
                               "hours": round((time.perf_counter() - began) / 3600, 2)}}
         path = write_patch(model_image(model[0].auto_model, base), base, args.name, facts)
         print(f"model: {path} ({path.with_suffix('.patch').stat().st_size / 1e6:.1f} MB patch)")
+    if args.step in ("all", "reader"):
+        _reader(args.work)
     print(f"make model took {(time.perf_counter() - began) / 60:.1f} min")
     return 0
+
+
+def _reader(work: Path) -> None:
+    """Train the reader, score it and the former rule-based answerer on ViQuAD dev, ship it."""
+    from search_api.reader import Reader
+    from training.export import MODELS
+    from training.reader import READER_NAME, dev_questions, export_reader, rule_answerer, score, train_reader
+
+    model, facts = train_reader(work)
+    path = export_reader(model, work / "reader-export" / f"{READER_NAME}.safetensors", facts)
+    reader = Reader.load(path)
+
+    def read(question: str, context: str) -> str | None:
+        spans = reader.read(question, [context])
+        return context[spans[0].start:spans[0].end] if spans and spans[0].margin > 0 else None
+
+    questions = dev_questions(500)
+    facts["viquad_dev"] = {"reader": score(read, questions), "rule_based": score(rule_answerer(), questions)}
+    print(json.dumps(facts["viquad_dev"], indent=1), flush=True)
+    export_reader(model, MODELS / f"{READER_NAME}.safetensors", facts)
 
 
 if __name__ == "__main__":

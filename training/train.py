@@ -23,9 +23,9 @@ class TrainConfig:
     batch_size: int = 32
     learning_rate: float = 5e-5
     epochs: float = 1.0
-    max_tokens: int = 192          # longest passage read in training (queries are far shorter)
+    max_tokens: int = 128          # longest passage read in training (the index cuts passages at ~220)
     scale: float = 50.0            # 1 / temperature of the contrastive loss
-    limit: int | None = None       # train on the first N examples only (smoke runs)
+    limit: int | None = 8000       # examples trained on (of ~19k): what two cores finish in a working session
     save_steps: int = 40           # checkpoint every N steps: a killed run resumes from there
     eval_steps: int = 100
     seed: int = 13
@@ -111,7 +111,7 @@ def train(data: Path, work: Path, config: TrainConfig = TrainConfig()):
     print(f"trainable parameters: {trainable:,} (12 layers; embeddings frozen)", flush=True)
     args = SentenceTransformerTrainingArguments(
         output_dir=str(work / "run"), num_train_epochs=config.epochs, per_device_train_batch_size=config.batch_size,
-        learning_rate=config.learning_rate, warmup_ratio=0.05, lr_scheduler_type="linear", weight_decay=0.01,
+        learning_rate=config.learning_rate, warmup_steps=0.05, lr_scheduler_type="linear", weight_decay=0.01,
         prompts=PROMPTS, batch_sampler=BatchSamplers.NO_DUPLICATES,
         multi_dataset_batch_sampler=MultiDatasetBatchSamplers.PROPORTIONAL, save_strategy="steps",
         save_steps=config.save_steps, save_total_limit=2, eval_strategy="steps", eval_steps=config.eval_steps,
@@ -123,6 +123,8 @@ def train(data: Path, work: Path, config: TrainConfig = TrainConfig()):
                                         loss=MultipleNegativesRankingLoss(model, scale=config.scale),
                                         evaluator=dev_evaluator(data))
     resume = any((work / "run").glob("checkpoint-*"))
+    if not resume:
+        trainer.evaluate()                     # the base model's dev figures, logged before the first step
     trainer.train(resume_from_checkpoint=resume or None)
     (work / "train-config.json").write_text(json.dumps(asdict(config), indent=1), encoding="utf-8")
     (work / "train-log.json").write_text(json.dumps(trainer.state.log_history, indent=1), encoding="utf-8")
