@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from eval.answer_keys import contains_key, fold_answer
+from eval.answer_keys import contains_key, fold_answer, missing_keys
 from eval.dataset import (KINDS, DatasetError, GoldItem, load_beir, load_queries, verify_answer_keys,
                           verify_quotes)
 from eval.relevance import MIN_BLOCK_SHARE, fold_for_match, is_relevant, longest_block, relevant_gold
@@ -74,6 +74,13 @@ def test_answer_keys_are_one_to_three_short_strings(queries):
         if q.gold:
             assert 1 <= len(q.answer_keys) <= 3, q.id
             assert all(len(key) <= 50 for key in q.answer_keys), q.id
+
+
+def test_a_written_answer_holds_every_answer_key(queries):
+    # `answer` is one expected answer as written; scored by the answer rule, it must be correct.
+    for q in queries:
+        if q.answer is not None:
+            assert missing_keys(q.answer, q.answer_keys) == [], q.id
 
 
 def test_list_questions_name_several_items(queries):
