@@ -1,7 +1,8 @@
 """Evaluation data: tracuu's own query set (JSONL) and public benchmarks in BEIR-like form.
 
 Loading validates eagerly and names the line and the problem, so a typo in a hand-written
-query ("glod", "kind": "lookups") fails before a long benchmark run, not after it.
+query ("glod", "kind": "lookups") fails before a long benchmark run, not after it. Given the
+corpus folder, loading also checks every gold quote and answer key against the documents.
 """
 from __future__ import annotations
 
@@ -10,13 +11,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from eval.answer_keys import contains_folded, fold_answer
 from indexer.errors import TracuuError
 
 KINDS = ("lookup", "numeric", "semantic", "crosslingual", "docref", "metadata",
          "nodiacritics", "unanswerable")
 LANGS = ("vi", "en")
 _REQUIRED = ("id", "query", "lang", "kind", "gold")
-_OPTIONAL = ("answer", "filters")
+_OPTIONAL = ("answer", "answer_keys", "list", "filters")
 
 
 class DatasetError(TracuuError, ValueError):
@@ -40,10 +42,13 @@ class EvalQuery:
     gold: tuple[GoldItem, ...]
     answer: str | None
     filters: dict[str, Any] = field(default_factory=dict, hash=False)
+    answer_keys: tuple[str, ...] = ()   # strings, as written in the directive, a correct answer must all hold
+    is_list: bool = False               # the answer is several items (schools, documents, activities)
 
 
-def load_queries(path: str | Path) -> list[EvalQuery]:
-    """Read and validate a query JSONL file (one object per line, blank lines allowed)."""
+def load_queries(path: str | Path, corpus_dir: str | Path | None = None) -> list[EvalQuery]:
+    """Read and validate a query JSONL file (one object per line, blank lines allowed); with
+    `corpus_dir`, also require every gold quote and answer key to be found in its gold documents."""
     path = Path(path)
     queries: list[EvalQuery] = []
     seen: dict[str, str] = {}
@@ -55,6 +60,11 @@ def load_queries(path: str | Path) -> list[EvalQuery]:
         queries.append(query)
     if not queries:
         raise DatasetError(f"{path}: no queries")
+    if corpus_dir is not None:
+        problems = verify_quotes(queries, corpus_dir) + verify_answer_keys(queries, corpus_dir)
+        if problems:
+            more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
+            raise DatasetError(f"{path}: " + "; ".join(problems[:10]) + more)
     return queries
 
 
@@ -82,8 +92,30 @@ def _parse_query(obj: dict, where: str) -> EvalQuery:
         raise DatasetError(f"{where}: an unanswerable query needs empty gold and a null answer")
     if obj["kind"] != "unanswerable" and not gold:
         raise DatasetError(f"{where}: gold is empty but kind is {obj['kind']!r}")
+    keys, is_list = _parse_answer_keys(obj, where)
     return EvalQuery(id=obj["id"], query=obj["query"], lang=obj["lang"], kind=obj["kind"],
-                     gold=gold, answer=answer, filters=dict(filters))
+                     gold=gold, answer=answer, filters=dict(filters), answer_keys=keys, is_list=is_list)
+
+
+def _parse_answer_keys(obj: dict, where: str) -> tuple[tuple[str, ...], bool]:
+    """`answer_keys` (required when answerable, forbidden when not) and the `list` flag."""
+    is_list = obj.get("list", False)
+    if not isinstance(is_list, bool):
+        raise DatasetError(f"{where}: query {obj['id']}: 'list' must be true or false")
+    if obj["kind"] == "unanswerable":
+        if "answer_keys" in obj or is_list:
+            raise DatasetError(f"{where}: query {obj['id']}: an unanswerable query takes no "
+                               "'answer_keys' and no 'list' flag")
+        return (), False
+    keys = obj.get("answer_keys")
+    if not isinstance(keys, list) or not keys:
+        raise DatasetError(f"{where}: query {obj['id']}: 'answer_keys' must be a non-empty list "
+                           "(the strings a correct answer must contain)")
+    for n, key in enumerate(keys):
+        if not isinstance(key, str) or not fold_answer(key):
+            raise DatasetError(f"{where}: query {obj['id']}: answer_keys[{n}] {key!r} must be a "
+                               "string with letters or digits")
+    return tuple(keys), is_list
 
 
 def _parse_gold(raw: Any, where: str) -> tuple[GoldItem, ...]:
@@ -115,6 +147,33 @@ def verify_quotes(queries: list[EvalQuery], corpus_dir: str | Path) -> list[str]
             elif item.quote not in text:
                 problems.append(f"{q.id} gold[{n}]: quote not found in {item.doc}: {item.quote[:60]!r}")
     return problems
+
+
+def verify_answer_keys(queries: list[EvalQuery], corpus_dir: str | Path) -> list[str]:
+    """Problems where an answer key is in none of its query's gold documents, folded as answers are
+    (eval.answer_keys), so that a correct answer can really hold every key (empty = all good)."""
+    folded = _FoldedDocs(Path(corpus_dir))
+    problems = []
+    for q in queries:
+        docs = sorted({item.doc for item in q.gold})
+        for key in q.answer_keys:
+            if not any(contains_folded(folded.get(doc), fold_answer(key)) for doc in docs):
+                problems.append(f"{q.id}: answer key {key!r} is not in its gold documents {docs}")
+    return problems
+
+
+class _FoldedDocs:
+    """Corpus files folded for answer matching, each read once ("" for a missing file)."""
+
+    def __init__(self, corpus_dir: Path) -> None:
+        self.corpus_dir = corpus_dir
+        self.cache: dict[str, str] = {}
+
+    def get(self, doc: str) -> str:
+        if doc not in self.cache:
+            file = self.corpus_dir / doc
+            self.cache[doc] = fold_answer(file.read_text(encoding="utf-8")) if file.is_file() else ""
+        return self.cache[doc]
 
 
 Corpus = dict[str, dict[str, str]]

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
+from eval.answer_keys import is_correct, missing_keys
 from eval.dataset import KINDS, EvalQuery
-from eval.relevance import fold_for_match, relevant_gold
+from eval.relevance import relevant_gold
 
 PRIMARY = "hybrid"          # the system whose misses are listed in full in report.md
 MISS_ROWS_MD = 100          # benchmark miss lists are long; report.json keeps them all
@@ -147,22 +148,29 @@ def _query_miss(query: EvalQuery, rank: int | None, passages: list) -> dict:
 
 
 def ask_figures(queries: list[EvalQuery], asked) -> dict:
-    """Answer accuracy (folded expected answer inside the folded answer), abstention on unanswerable,
-    and false abstention (no answer) on answerable queries."""
-    with_answer = [q for q in queries if q.answer]
-    correct = [q.id for q in with_answer
-               if asked.answers.get(q.id) and fold_for_match(q.answer) in fold_for_match(asked.answers[q.id])]
+    """Answer accuracy (an answer is correct when it holds every answer key, eval.answer_keys), the
+    same on list questions and per kind, abstention on unanswerable queries, and false abstention
+    (no answer) on answerable ones."""
+    keyed = [q for q in queries if q.answer_keys]
+    correct = {q.id for q in keyed if is_correct(asked.answers.get(q.id), q.answer_keys)}
+    listed = [q for q in keyed if q.is_list]
     unanswerable = [q for q in queries if not q.gold]
     abstained = [q.id for q in unanswerable if asked.answers.get(q.id) is None]
     answerable = [q for q in queries if q.gold]
     silent = [q.id for q in answerable if asked.answers.get(q.id) is None]
+    per_kind = {kind: {"n": len(ids), "answer_accuracy": _ratio(len(correct.intersection(ids)), len(ids))}
+                for kind in KINDS if (ids := [q.id for q in keyed if q.kind == kind])}
     return {
-        "answer_accuracy": _ratio(len(correct), len(with_answer)), "answer_n": len(with_answer),
+        "answer_accuracy": _ratio(len(correct), len(keyed)), "answer_n": len(keyed),
+        "list_accuracy": _ratio(sum(q.id in correct for q in listed), len(listed)), "list_n": len(listed),
         "abstention_accuracy": _ratio(len(abstained), len(unanswerable)), "unanswerable_n": len(unanswerable),
         "false_abstention_rate": _ratio(len(silent), len(answerable)), "answerable_n": len(answerable),
+        "per_kind": per_kind,
         "latency_ms": latency(list(asked.latency_ms.values())),
-        "wrong": [{"id": q.id, "expected": q.answer, "got": _short(asked.answers.get(q.id) or "", 100) or None}
-                  for q in with_answer if q.id not in correct],
+        "wrong": [{"id": q.id, "keys": list(q.answer_keys),
+                   "missing": missing_keys(asked.answers.get(q.id), q.answer_keys),
+                   "got": _short(asked.answers.get(q.id) or "", 100) or None}
+                  for q in keyed if q.id not in correct],
         "answered_unanswerable": [{"id": q.id, "query": q.query, "got": _short(asked.answers[q.id] or "", 100)}
                                   for q in unanswerable if q.id not in abstained],
     }
@@ -288,7 +296,8 @@ def render_markdown(figures: dict) -> str:
     if figures.get("best_of_two_R@5") is not None:
         parts += ["", _ceiling_line(figures)]
     if figures.get("ask"):
-        parts += ["", "## Ask (hybrid)", "", _md(_ask_table(figures["ask"]))]
+        parts += ["", "## Ask (hybrid)", "", _md(_ask_table(figures["ask"])),
+                  "", "Answer accuracy per kind:", "", _md(_ask_kind_table(figures["ask"]))]
     parts += ["", "## Latency (ms per query, after one warm-up query)", "", _md(_latency_table(figures))]
     parts += ["", f"## Misses of {_primary(figures)} (first relevant result not at rank 1)", "", _misses_md(figures)]
     return "\n".join(parts) + "\n"
@@ -334,10 +343,18 @@ def _ask_table(ask: dict) -> list[list[str]]:
     def pct(value: float | None) -> str:
         return "–" if value is None else f"{value:.3f}"
     return [["metric", "value", "n"],
-            ["answer accuracy", pct(ask["answer_accuracy"]), str(ask["answer_n"])],
+            ["answer accuracy (every answer key in the answer)", pct(ask["answer_accuracy"]), str(ask["answer_n"])],
+            ["answer accuracy, list questions", pct(ask["list_accuracy"]), str(ask["list_n"])],
             ["abstention accuracy (unanswerable)", pct(ask["abstention_accuracy"]), str(ask["unanswerable_n"])],
             ["false abstention rate (answerable)", pct(ask["false_abstention_rate"]), str(ask["answerable_n"])],
             ["ask latency p50 / p95 ms", f"{ask['latency_ms']['p50']:.1f} / {ask['latency_ms']['p95']:.1f}", ""]]
+
+
+def _ask_kind_table(ask: dict) -> list[list[str]]:
+    rows = [["kind", "n", "answer accuracy"]]
+    for kind, row in ask["per_kind"].items():
+        rows.append([kind, str(row["n"]), f"{row['answer_accuracy']:.3f}"])
+    return rows
 
 
 def _ask_line(ask: dict) -> str:

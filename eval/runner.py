@@ -150,7 +150,8 @@ def _run_query_set(args: argparse.Namespace, systems: list[str]) -> dict:
     from eval.dataset import load_queries
 
     path = Path(args.queries)
-    queries = load_queries(path)
+    # gold quotes and answer keys are checked against the corpus an engine run indexes
+    queries = load_queries(path, None if args.api else Settings.from_env().corpus_dir)
     total = len(queries)
     queries = queries[: args.limit] if args.limit else queries
     print(f"queries: {len(queries)} of {total} from {path}")

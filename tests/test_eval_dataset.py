@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from eval.dataset import KINDS, DatasetError, GoldItem, load_beir, load_queries, verify_quotes
+from eval.answer_keys import contains_key, fold_answer, missing_keys
+from eval.dataset import (KINDS, DatasetError, GoldItem, load_beir, load_queries, verify_answer_keys,
+                          verify_quotes)
 from eval.relevance import MIN_BLOCK_SHARE, fold_for_match, is_relevant, longest_block, relevant_gold
 from indexer.normalize import normalize_text
 
@@ -16,9 +18,11 @@ ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpus"
 QUERIES = ROOT / "eval" / "queries.jsonl"
 UIT = ROOT.parent / "shared" / "benchmarks" / "uit-regulations"
-MIN_PER_KIND = {"lookup": 20, "numeric": 15, "semantic": 15, "crosslingual": 12, "docref": 10,
-                "metadata": 8, "nodiacritics": 15, "unanswerable": 10}
+MIN_PER_KIND = {"lookup": 20, "numeric": 15, "semantic": 35, "crosslingual": 30, "docref": 10,
+                "metadata": 8, "nodiacritics": 15, "unanswerable": 45}
 MIN_PER_DOC = 12
+KEY_WINDOW = 300        # an answer key lies in, or within this many characters of, a gold quote
+SEARCH_STYLE_ECHO = {"q108"}   # "giao duc STEM": the passage's key phrase is the query itself
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +34,7 @@ def queries():
 
 def test_set_size_and_kind_minimums(queries):
     counts = Counter(q.kind for q in queries)
-    assert len(queries) >= 110
+    assert len(queries) >= 210
     assert set(MIN_PER_KIND) == set(KINDS)
     for kind, minimum in MIN_PER_KIND.items():
         assert counts[kind] >= minimum, (kind, counts[kind])
@@ -55,9 +59,67 @@ def test_ids_are_unique_and_sequential(queries):
 def test_unanswerable_have_no_gold_and_no_answer(queries):
     for q in queries:
         if q.kind == "unanswerable":
-            assert q.gold == () and q.answer is None, q.id
+            assert q.gold == () and q.answer is None and q.answer_keys == () and not q.is_list, q.id
         else:
-            assert q.gold, q.id
+            assert q.gold and q.answer_keys, q.id
+
+
+def test_every_answer_key_is_in_a_gold_document(queries):
+    assert verify_answer_keys(queries, CORPUS) == []
+    assert len(load_queries(QUERIES, CORPUS)) == len(queries)
+
+
+def test_answer_keys_are_one_to_three_short_strings(queries):
+    for q in queries:
+        if q.gold:
+            assert 1 <= len(q.answer_keys) <= 3, q.id
+            assert all(len(key) <= 50 for key in q.answer_keys), q.id
+
+
+def test_a_written_answer_holds_every_answer_key(queries):
+    # `answer` is one expected answer as written; scored by the answer rule, it must be correct.
+    for q in queries:
+        if q.answer is not None:
+            assert missing_keys(q.answer, q.answer_keys) == [], q.id
+
+
+def test_list_questions_name_several_items(queries):
+    listed = [q for q in queries if q.is_list]
+    assert len(listed) >= 15
+    assert all(len(q.answer_keys) >= 2 for q in listed), [q.id for q in listed if len(q.answer_keys) < 2]
+
+
+def test_answer_keys_sit_in_or_next_to_a_gold_quote(queries):
+    # A key must come from the evidence the query is about, not from elsewhere in the document.
+    texts = {p.name: p.read_text(encoding="utf-8") for p in CORPUS.glob("*.txt")}
+
+    def around(g: GoldItem) -> str:
+        start = texts[g.doc].index(g.quote)
+        return texts[g.doc][max(0, start - KEY_WINDOW): start + len(g.quote) + KEY_WINDOW]
+
+    for q in queries:
+        for key in q.answer_keys:
+            assert any(contains_key(around(g), key) for g in q.gold), (q.id, key)
+
+
+def test_answer_keys_survive_normalization(queries):
+    # Answers are cut from the normalized text; every key must still be found there.
+    normalized = {p.name: fold_answer(normalize_text(p.read_text(encoding="utf-8"))) for p in CORPUS.glob("*.txt")}
+    for q in queries:
+        for key in q.answer_keys:
+            assert any(contains_key(normalized[g.doc], key) for g in q.gold), (q.id, key)
+
+
+def test_an_answer_repeating_the_query_is_not_correct(queries):
+    echoed = {q.id for q in queries if q.answer_keys and all(contains_key(q.query, k) for k in q.answer_keys)}
+    assert echoed == SEARCH_STYLE_ECHO
+
+
+def test_new_semantic_and_crosslingual_queries_cover_every_directive(queries):
+    files = {p.name for p in CORPUS.glob("*.txt")}
+    for kind in ("semantic", "crosslingual"):
+        docs = {g.doc for q in queries if q.kind == kind for g in q.gold}
+        assert docs == files, (kind, files - docs)
 
 
 def test_answers_are_written_in_a_gold_quote(queries):
@@ -110,12 +172,17 @@ def _write(tmp_path: Path, *objects: dict) -> Path:
 
 
 GOOD = {"id": "q1", "query": "giáo dục STEM", "lang": "vi", "kind": "lookup",
-        "gold": [{"doc": "a.txt", "quote": "giáo dục STEM"}], "answer": None, "filters": {}}
+        "gold": [{"doc": "a.txt", "quote": "giáo dục STEM"}], "answer": None,
+        "answer_keys": ["STEM"], "filters": {}}
+NONE = {"id": "q9", "query": "giá xăng hôm nay", "lang": "vi", "kind": "unanswerable", "gold": [],
+        "answer": None, "filters": {}}
 
 
 def test_load_queries_builds_frozen_objects(tmp_path):
-    [q] = load_queries(_write(tmp_path, GOOD))
+    [q, none] = load_queries(_write(tmp_path, {**GOOD, "list": True}, NONE))
     assert q.gold == (GoldItem("a.txt", "giáo dục STEM"),) and q.filters == {}
+    assert q.answer_keys == ("STEM",) and q.is_list
+    assert none.answer_keys == () and not none.is_list
     with pytest.raises(AttributeError):
         q.query = "x"  # type: ignore[misc]
     assert hash(q)
@@ -129,12 +196,40 @@ def test_load_queries_builds_frozen_objects(tmp_path):
     ({"gold": [{"doc": "a.txt"}]}, "gold[0]"),
     ({"glod": []}, "unknown fields ['glod']"),
     ({"answer": 3}, "'answer'"),
+    ({"answer_keys": None}, "query q2: 'answer_keys' must be a non-empty list"),
+    ({"answer_keys": []}, "query q2: 'answer_keys' must be a non-empty list"),
+    ({"answer_keys": "STEM"}, "query q2: 'answer_keys' must be a non-empty list"),
+    ({"answer_keys": ["STEM", " % "]}, "query q2: answer_keys[1] ' % '"),
+    ({"answer_keys": [7]}, "query q2: answer_keys[0] 7"),
+    ({"list": "yes"}, "query q2: 'list' must be true or false"),
+    ({**NONE, "id": "q2", "answer_keys": ["x"]}, "query q2: an unanswerable query takes no 'answer_keys'"),
 ])
 def test_load_queries_names_line_and_problem(tmp_path, change, message):
     bad = {**GOOD, "id": "q2", **change}
     with pytest.raises(ValueError) as err:
         load_queries(_write(tmp_path, GOOD, bad))
     assert ":2:" in str(err.value) and message in str(err.value)
+
+
+def test_load_queries_requires_answer_keys_when_answerable(tmp_path):
+    missing = {k: v for k, v in GOOD.items() if k != "answer_keys"}
+    with pytest.raises(DatasetError, match=r"q.jsonl:1: query q1: 'answer_keys' must be a non-empty list"):
+        load_queries(_write(tmp_path, missing))
+    with pytest.raises(DatasetError, match=r"q.jsonl:1: query q9: an unanswerable query takes no 'answer_keys' and no 'list'"):
+        load_queries(_write(tmp_path, {**NONE, "list": True}))
+
+
+def test_load_queries_with_a_corpus_names_the_query_and_the_key_not_found(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("Đẩy mạnh giáo dục STEM; tỷ lệ bỏ học 0,6 % năm học 2020-2021.", encoding="utf-8")
+    good = {**GOOD, "answer_keys": ["giao duc stem", "0,6%"]}
+    assert load_queries(_write(tmp_path, good, NONE), corpus)[0].answer_keys == ("giao duc stem", "0,6%")
+    for key in ("20 %", "06", "STEAM"):            # "20" is inside "2020" only, "06" is "0,6" folded plainly
+        with pytest.raises(DatasetError, match=f"q1: answer key '{key}' is not in its gold documents"):
+            load_queries(_write(tmp_path, {**GOOD, "answer_keys": ["STEM", key]}), corpus)
+    with pytest.raises(DatasetError, match="quote not found in a.txt"):
+        load_queries(_write(tmp_path, {**GOOD, "gold": [{"doc": "a.txt", "quote": "giáo dục STEAM"}]}), corpus)
 
 
 def test_load_queries_rejects_duplicate_ids_and_bad_json(tmp_path):

