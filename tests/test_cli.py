@@ -47,6 +47,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.Co
     shutil.copy2(CORPUS / SMALL, corpus / SMALL)
     (corpus / "stem.md").write_text(STEM_NOTE, encoding="utf-8")
     (corpus / "notes.xlsx").write_bytes(b"PK\x03\x04 not indexed")
+    (corpus / "slides.pptx").write_bytes(b"PK\x03\x04 not indexed")
     run = tracuu("index", corpus, "--index", root / "index")
     return root / "index", run
 
@@ -58,7 +59,8 @@ def test_index_reports_a_summary(built) -> None:
     assert ": 2 documents," in out
     assert "added 2, changed 0, removed 0, unchanged 0" in out
     assert "chunks/s" in out
-    assert "notes.xlsx: unsupported file type .xlsx" in out
+    assert "notes.xlsx: corrupt XLSX" in out
+    assert "slides.pptx: unsupported file type .pptx" in out
 
 
 def test_second_index_run_embeds_nothing(built) -> None:

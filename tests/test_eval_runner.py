@@ -214,7 +214,7 @@ def test_query_set_run_on_the_shared_index(tmp_path, service, settings):
     argv = ["--queries", str(_small_query_file(tmp_path)), "--index", str(settings.index_dir), "--report", str(out)]
     assert runner.main(argv) == 0
     figures = json.loads((out / "report.json").read_text(encoding="utf-8"))
-    assert set(figures["systems"]) == set(runner.SYSTEMS)
+    assert set(figures["systems"]) == {*runner.SYSTEMS, "hybrid-cv"}
     assert figures["config"]["answerable"] == 3 and figures["ask"]["unanswerable_n"] == 1
     assert figures["per_kind"]["lookup"]["n"] == 3
     best = figures["per_kind"]["lookup"]["R@5"]
