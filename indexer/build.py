@@ -23,7 +23,7 @@ from indexer.types import BuildSummary, Chunk, Document, LoadedFile, SkippedFile
 
 # Bump when structure parsing, chunking or embedding text changes, so every file is reprocessed
 # (the normalizer and the analyzer carry versions of their own).
-PIPELINE_VERSION = "6"
+PIPELINE_VERSION = "7"
 CHUNK_TOKENS = 220           # e5-small reads 512; ~220 keeps one idea per passage
 EMBED_BATCH = 32
 _PAGE_SEPARATOR = "\n\n"
