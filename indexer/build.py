@@ -11,7 +11,7 @@ import numpy as np
 from tqdm import tqdm
 
 from indexer import store
-from indexer.analyze import ANALYZER_VERSION, document_tokens
+from indexer.analyze import ANALYZER_VERSION, document_tokens, folded
 from indexer.chunking import chunk_document
 from indexer.diacritics import train_restorer
 from indexer.embed import DEFAULT_MODEL, Embedder, embedder_name, load_embedder
@@ -293,7 +293,8 @@ def _assemble(merged: dict[str, _Processed]) -> store.IndexData:
         blocks.append(item.vectors)
     dim = blocks[0].shape[1] if blocks else 0
     vectors = np.concatenate(blocks) if blocks else np.zeros((0, dim), np.float32)
-    return store.IndexData(documents=documents, chunks=chunks, vectors=vectors, tokens=tokens, aux=_aux(chunks))
+    return store.IndexData(documents=documents, chunks=chunks, vectors=vectors, tokens=tokens,
+                           folded_tokens=[folded(t) for t in tokens], aux=_aux(chunks))
 
 
 def _aux(chunks: list[Chunk]) -> dict:
