@@ -7,7 +7,7 @@ CHROMIUM := /usr/bin/chromium
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: serve test test-fast index eval bench browser clean
+.PHONY: serve test test-fast index eval bench parse-coverage browser clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,9 @@ index: $(STAMP)
 
 eval: $(STAMP)
 	$(VENV)/bin/tracuu eval --report eval/reports/latest
+
+parse-coverage: $(STAMP)
+	$(PY) -m eval.parse_coverage
 
 bench: $(STAMP)
 	$(VENV)/bin/tracuu eval --benchmark ../shared/benchmarks/alqac-legal --report eval/reports/alqac-legal

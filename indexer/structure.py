@@ -31,6 +31,7 @@ _WEB_TAIL = re.compile(r"(?:Bài tin liên quan|Tin cùng chuyên mục|Tin mớ
                        r"Năm \d{4}|Đang (?:truy cập|online)|Tổng(?: lượt)?(?: truy cập)?)\s*:\s*[\d.,]+)", re.I)
 _MOTTO = re.compile(r"C[ỘO]NG\s*H(?:ÒA|OÀ|OA)\s*X[ÃA]\s*H[ỘO]I\s*CH[ỦU]\s*NGH[ĨI]A\s*VI[ỆE]T\s*NAM|"
                     r"Độc\s*lập\s*[-–—]\s*Tự\s*do\s*[-–—]\s*Hạnh\s*phúc", re.I)
+_NUMBER_LINE = re.compile(r"Số\s*:")
 _VV = re.compile(r"(?:V/v|Về việc)\s*:?\s*", re.I)
 _BODY_CUE = re.compile(r"(?:Căn cứ|Thực hiện|Kính gửi|Trên cơ sở)\b")
 _SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
@@ -187,6 +188,8 @@ def _glued_title(lay: _Layout, line: Line, text: str) -> None:
     head = line.text[:800]
     m = re.search("|".join(t.upper() for t in TYPE_NAMES), head)
     start = lay.lines[lay.body[0]].start
+    if m is not None and not (_MOTTO.search(head, 0, m.start()) or _NUMBER_LINE.search(head, 0, m.start())):
+        m = None                # a long line quoting a title in capitals ("… CỦA THÔNG TƯ SỐ 17/2013 …") is no header
     if m is None:
         lay.zone, lay.title_end = text[start:line.start + 800], line.start
         return

@@ -58,6 +58,7 @@ DOC_TYPES: tuple[DocType, ...] = (
     DocType("nghị quyết", ("resolution",), ("nq",), True),
     DocType("nghị định", ("decree",), ("nđ",), True),
     DocType("pháp lệnh", ("ordinance",), (), True),
+    DocType("bộ luật", (), (), True),      # a code ("Bộ luật Lao động"); "code" would catch "postal code"
     DocType("luật", ("law",), (), True),
     DocType("tờ trình", ("submission",), ("ttr",), True),
     DocType("biên bản", ("minutes",), ("bb",)),
@@ -69,6 +70,7 @@ DOC_TYPES: tuple[DocType, ...] = (
     DocType("đề án", ("scheme",)),
     DocType("đính chính", ("correction", "erratum")),
     DocType("sao lục"),
+    DocType("sắc lệnh", (), (), True),
     DocType("lệnh", (), (), True),           # no English alias: "in order to" must not name a type
 )
 TYPE_NAMES: tuple[str, ...] = tuple(t.name for t in DOC_TYPES)
