@@ -6,7 +6,9 @@ scored by the question words it holds, compared without diacritics because users
 (but "đặt" typed with marks does not match "đạt"), weighted by how few units hold them, plus its
 list parents' words and the passage's retrieval score. A figure, a date or a document number is
 answered by that entity in the best unit, otherwise the unit itself is the answer. Nothing is
-generated: `passage.text[s:e]` is the answer text, or the cell value for a table row.
+generated: `passage.text[s:e]` is the answer text, or the cell value for a table row. A table row is
+read as it is shown (`passage.display`, the row with its column headers), so its answer also carries
+`display_span`, and its `span` is that cell's place in the document's own text.
 
 The confidence mixes how much of the question the unit covers with the top retrieval score; below
 ABSTAIN_BELOW the answer is None, because a near miss in an official directive is worse than none.
