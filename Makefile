@@ -10,7 +10,7 @@ PORT ?= 8000
 # Debian tools the loaders call: OCR of scanned PDFs (Vietnamese model) and legacy Word .doc files
 DOC_TOOLS := tesseract-ocr tesseract-ocr-vie catdoc antiword
 
-.PHONY: serve test test-fast index eval bench bench-xquad bench-speed model browser doctools clean
+.PHONY: serve test test-fast index eval bench bench-xquad bench-speed parse-coverage model browser doctools clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,9 @@ index: $(STAMP) doctools
 
 eval: $(STAMP)
 	$(VENV)/bin/tracuu eval --report eval/reports/latest
+
+parse-coverage: $(STAMP)
+	$(PY) -m eval.parse_coverage
 
 bench: $(STAMP)
 	$(VENV)/bin/tracuu eval --benchmark ../shared/benchmarks/alqac-legal --report eval/reports/alqac-legal

@@ -13,7 +13,7 @@ import numpy as np
 from tqdm import tqdm
 
 from indexer import store
-from indexer.analyze import ANALYZER_VERSION, document_tokens
+from indexer.analyze import ANALYZER_VERSION, document_tokens, folded
 from indexer.chunking import chunk_document
 from indexer.diacritics import train_restorer
 from indexer.embed import DEFAULT_MODEL, Embedder, embedder_name, load_embedder
@@ -25,7 +25,7 @@ from indexer.types import BuildSummary, Chunk, Document, FileWarning, LoadedFile
 
 # Bump when structure parsing, chunking or embedding text changes, so every file is reprocessed
 # (the normalizer and the analyzer carry versions of their own).
-PIPELINE_VERSION = "7"        # 7: one titled view per passage; scanned pages of mixed PDFs are OCR'd
+PIPELINE_VERSION = "8"        # 8: one titled view per passage; OCR of scanned pages; the vocabulary owner's metadata
 CHUNK_TOKENS = 220           # e5-small reads 512; ~220 keeps one idea per passage
 EMBED_BATCH = 256           # passages handed to the embedder per call (it sorts them by length)
 _PAGE_SEPARATOR = "\n\n"
@@ -319,7 +319,8 @@ def _assemble(merged: dict[str, _Processed]) -> store.IndexData:
         blocks.append(item.vectors)
     dim = blocks[0].shape[1] if blocks else 0
     vectors = np.concatenate(blocks) if blocks else np.zeros((0, dim), np.float32)
-    return store.IndexData(documents=documents, chunks=chunks, vectors=vectors, tokens=tokens, aux=_aux(chunks))
+    return store.IndexData(documents=documents, chunks=chunks, vectors=vectors, tokens=tokens,
+                           folded_tokens=[folded(t) for t in tokens], aux=_aux(chunks))
 
 
 def _aux(chunks: list[Chunk]) -> dict:

@@ -3,9 +3,11 @@
 Lines are packed greedily up to `max_tokens` of the embedder's tokenizer. A line that is too long is
 split at sentence ends, then at ";"/":" clause ends, then between words (then, for a run without
 spaces, between characters), so every passage fits the model and none is cut mid-word when avoidable.
-A heading line with nothing under it but sub-sections, and no words beyond its section label, is
-kept (kind "heading", for coverage) but not retrieved. A table row is always one chunk (its rendered "label: header: value; ..." is what gets embedded); a
-footnote is one chunk, or several split the same way when it is too long. Every chunk is an exact
+A heading line with nothing under it but sub-sections or a table, and no words beyond its section label,
+is kept (kind "heading", for coverage) but not retrieved; so are a table's column-header lines ("STT / Nội
+dung / 2019-2020 / 2020-2021"), which travel with every row instead. A table row is always one chunk (its
+rendered "label: header: value; ..." is what gets embedded); a footnote is one chunk, or several split the
+same way when it is too long. Every chunk is an exact
 slice of the document text; boilerplate from `structure.skipped_spans` is the only non-blank text no
 chunk covers.
 """
@@ -44,23 +46,28 @@ def chunk_document(doc: Document, token_len: TokenLen, max_tokens: int = 200) ->
     for row in doc.tables:
         if text[row.start:row.end].strip():
             pieces.append((row.start, row.end, "table_row", row.render()))
+    heads = sorted({(r.head_start, r.head_end) for r in doc.tables if r.head_end > r.head_start})
+    for head in heads:
+        pieces.extend((s, e, "heading", None) for s, e in _pack(text, [head], fits, 0))
     for note in doc.footnotes:
         pieces.extend((s, e, "footnote", None) for s, e in _pack(text, [(note.start, note.end)], fits, 0))
     blocked = sorted([(r.start, r.end) for r in doc.tables] + [(n.start, n.end) for n in doc.footnotes]
-                     + list(skipped_spans(text)))
+                     + heads + list(skipped_spans(text)))
     # a passage never spans a heading or a page break, so its citation names one section and one page
     cuts = sorted({s.start for s in doc.sections} | {start for _, start, _ in doc.pages})
     for run in _text_runs(text, blocked, cuts):
         pieces.extend((s, e, "text", None) for s, e in _pack(text, run, fits, 0))
     pieces.sort()
+    # sections whose heading line stands for more than itself: they hold sub-sections or a table
     parents = {s.path[:-1] for s in doc.sections if len(s.path) > 1}
+    parents |= {found.path for r in doc.tables if (found := section_at(doc.sections, r.start))}
     chunks = []
     for ordinal, (start, end, kind, rendered) in enumerate(pieces):
         found = section_at(doc.sections, start)
         section = " › ".join(found.path) if found else ""
         if (kind == "text" and found and found.start == start and found.path in parents
                 and _label_holds(found.label, text[start:end])):
-            kind = "heading"    # "II. NỘI DUNG" alone: its words live on in every child's section path
+            kind = "heading"    # "II. NỘI DUNG" alone: its words live on in the section path of what it holds
         chunks.append(Chunk(
             chunk_id=f"{doc.doc_id}-{ordinal:04d}", doc_id=doc.doc_id, ordinal=ordinal, section=section,
             start=start, end=end, page=doc.page_at(start), text=text[start:end], kind=kind,

@@ -7,110 +7,132 @@ Display forms (documented once, used everywhere):
   tỉnh Sơn La" (the unit line under its "ỦY BAN NHÂN DÂN ..." line); None when the header names none;
 * title: the title lines as written, joined by one space ("V/v" dropped from a subject line);
 * school years "2020-2021"; date ISO "2020-09-07"; doc_type lower case ("kế hoạch").
+
+Pages saved from the official portals (congbao.chinhphu.vn, vbpl.vn) carry no header but an attribute
+block ("Loại văn bản: Thông tư", "Số, ký hiệu: 08/2017/TT-BGDĐT", "Cơ quan ban hành: BỘ GIÁO DỤC VÀ ĐÀO
+TẠO", "Ngày ban hành: 04/04/2017", "Trích yếu: ..."), and an article of the Bộ Pháp điển names the
+document it comes from ("(Điều 2 Luật số 57/2020/QH14, có hiệu lực thi hành kể từ ngày 01/01/2021)": type
+and number, not the date, which may be another document's). These labelled values come before what the
+header layout suggests. An issuer the display forms above do not cover is cased as agencies are written
+("BỘ Y TẾ - BỘ TÀI CHÍNH" -> "Bộ Y tế - Bộ Tài chính").
 """
 from __future__ import annotations
 
-import datetime
 import re
+from dataclasses import replace
 
+from indexer.normalize import fold
 from indexer.types import DocMeta
+from indexer.vocab import DATE, canonical_type, date_iso, find_document_numbers, school_years, type_word
 
-DOC_TYPES = ("phương hướng", "kế hoạch", "hướng dẫn", "thông báo", "công văn", "quyết định", "thông tư",
-             "chỉ thị", "báo cáo", "kết luận", "nghị quyết", "nghị định", "tờ trình", "biên bản",
-             "chương trình", "quy chế", "quy định", "giấy mời", "công điện")
-# "Quận 11, ngày 07 tháng 9 năm 2020" or "Sơn La, ngày 7/9/2020": place, day, month, year.
-DATE = re.compile(r"([^\n,]{0,60}),\s*(?i:ngày)\s*(\d{1,2})\s*"
-                  r"(?:tháng\s*(\d{1,2})\s*năm\s*|[/.-](\d{1,2})[/.-])(\d{4})")
-YEARS = re.compile(r"(?<!\d)((?:19|20)\d\d)\s*[-–—/]\s*((?:19|20)\d\d)(?!\d)")
+# "Quận 11, ngày 07 tháng 9 năm 2020" or "Sơn La, ngày 7/9/2020": the place, then the date (folded text).
+ISSUE_DATE = re.compile(rf"([^\n,]{{0,60}}),\s*ngay\s*(?:{DATE})")
 _NUMBER = re.compile(r"Số\s*:\s*(?=\d)")
 _PARENT = re.compile(r"(?:ỦY|UỶ) BAN NHÂN DÂN|UBND")
 _PARENT_REST = re.compile(r"\s*(TỈNH|THÀNH PHỐ|TP\.?|QUẬN|HUYỆN|THỊ XÃ)\s*(.*?)\s*(?=\n|PHÒNG|SỞ|TRƯỜNG|$)")
 _UNIT = re.compile(r"(PHÒNG|SỞ|BỘ)\s*(?:GIÁO\s*DỤC\s*(?:VÀ|&)\s*ĐÀO\s*TẠO|GD\s*&\s*ĐT|GDĐT)")
+ATTRIBUTE = re.compile(r"^(Loại văn bản|Số,? ký hiệu|Số hiệu|Cơ quan ban hành|Ngày ban hành|Trích yếu)"
+                        r"[ \t]*:[ \t]*(\S[^\n]*)$", re.M)
+_ATTRIBUTE_LINES = 60           # the block sits at the top of a saved page
+_PROVENANCE = re.compile(r"^\(+(?:Điều|Mục|Khoản|Chương|Phần)\s+\S+\s+(\w+(?:\s+\w+){0,3}?)\s+số\s+", re.M | re.I)
+# Names inside an agency that keep their capitals: "Thủ tướng Chính phủ", "Ngân hàng Nhà nước Việt Nam".
+_PROPER = ("Chính phủ", "Nhà nước", "Việt Nam", "Quốc hội", "Tổ quốc", "Hồ Chí Minh", "Công an nhân dân")
 _LEVELS = (("trung học cơ sở", "THCS"), ("thcs", "THCS"), ("trung học phổ thông", "THPT"), ("thpt", "THPT"),
            ("tiểu học", "tiểu học"), ("mầm non", "mầm non"), ("giáo dục thường xuyên", "GDTX"),
            ("gdtx", "GDTX"), ("trung học", "trung học"))
-# Document numbers: "897/PH-GDĐT", "32/2018/TT-BGDĐT", "29-NQ/TW". Code letters are ASCII capitals plus Đ.
-_CODE = re.compile(r"(?<![\d/.\-])\d{1,5}(?:[/-](?:[A-Za-zĐđ][A-Za-zĐđ0-9&]*|\d{1,4}))+")
-_CODE_CUE = re.compile(r"(?:số|thông tư|nghị định|quyết định|chỉ thị|công văn|nghị quyết|văn bản|kế hoạch|"
-                       r"hướng dẫn|thông báo|luật)\s*:?\s*$", re.I)
-
-
-def find_document_numbers(text: str) -> list[tuple[int, int, str]]:
-    """Spans and codes of document numbers ("3089/GDTrH", "32/2018/TT-BGDĐT", "29-NQ/TW", "32/2018")."""
-    found = []
-    for m in _CODE.finditer(text):
-        start, end = m.span()
-        if text.startswith("ỘNG", end) and text[end - 1] == "C":
-            end -= 1                # glued scrape: "460/TB-SGDĐTCỘNG HÒA" -- the motto starts here
-        elif end < len(text) and text[end].isalpha():
-            continue                # ran into a word: "2/tuần" is not a number
-        code = text[start:end]
-        if code.endswith("GD") and text.startswith(" ĐT", end):
-            end, code = end + 3, code + "ĐT"    # "TT-BGD ĐT": the unit code split by a stray space
-        parts = re.split(r"[/-]", code)
-        cue = _CODE_CUE.search(text[max(0, start - 25):start]) is not None
-        if "/" not in code and not cue:
-            continue                # "lớp 10-THPT"; a code without "/" needs "số", "Thông tư" ... before it
-        if any(p.isalpha() and not any(c.isupper() for c in p) for p in parts):
-            continue
-        if not any(c.isalpha() for c in code):
-            # Bare "32/2018" is a number only as number/year, not a month ("tháng 8/2020") or a date.
-            if len(parts) != 2 or "/" not in code or not 1945 <= int(parts[1]) <= 2099:
-                continue
-            if int(parts[1]) == int(parts[0]) + 1:
-                continue            # "2020/2021" is a school year, not document 2020 of 2021
-            if not cue and (int(parts[0]) <= 12 or text[max(0, start - 6):start].lower().strip() == "tháng"):
-                continue
-        found.append((start, end, code))
-    return found
-
-
-def type_word(s: str, upper: bool = False) -> str | None:
-    """The document type a title opens with ("KẾ HOẠCH Tổ chức…" -> "kế hoạch"); capitals when `upper`."""
-    low = s.lower()
-    for t in DOC_TYPES:
-        if low.startswith(t) and (len(low) == len(t) or not low[len(t)].isalpha()):
-            if not upper or s[:len(t)].isupper():
-                return t
-    return None
 
 
 def header_meta(zone: str, title: str | None, vv: bool, text: str) -> DocMeta:
-    """Header fields from the zone and title only (`vv`: the title is a "V/v" subject); cited numbers from `text`."""
+    """Header fields from the zone and title only (`vv`: the title is a "V/v" subject), or from the attribute
+    block of a saved portal page; cited numbers from `text`."""
+    attrs = _attributes(text)
+    meta = _layout_meta(zone, title or attrs.get("title"), vv)
+    number = attrs.get("number") or meta.number
+    refs = [c for _, _, c in find_document_numbers(text) if c != number]
+    return replace(meta, number=number, date=attrs.get("date") or meta.date,
+                   issuer=attrs.get("issuer") or meta.issuer, doc_type=attrs.get("doc_type") or meta.doc_type,
+                   references=tuple(dict.fromkeys(refs)))
+
+
+def _layout_meta(zone: str, title: str | None, vv: bool) -> DocMeta:
+    """What the layout of a directive's header says: "Số: …", "<place>, ngày …", the title, the issuer lines."""
     number = None
     if m := _NUMBER.search(zone):
         codes = find_document_numbers(zone[m.end():m.end() + 60])
         number = codes[0][2] if codes and codes[0][0] == 0 else None
     place = date = None
-    for m in DATE.finditer(zone):
-        day, month, year = int(m.group(2)), int(m.group(3) or m.group(4)), int(m.group(5))
-        try:
-            date = datetime.date(year, month, day).isoformat()
-        except ValueError:
-            continue
-        place = _place(m.group(1))
-        break
+    for m in ISSUE_DATE.finditer(fold(zone)):
+        before = zone[m.start(1):m.end(1)]
+        if (found := date_iso(m)) is not None and not _cites(before):
+            date, place = found, _place(before)
+            break
     doc_type = type_word(title) if title else None
     if vv:
         doc_type = doc_type or "công văn"       # a letter with a "V/v" subject line is a công văn
-    years = _school_years(title or "") or _school_years(zone)
+    years = school_years(title or "") or school_years(zone)
     low = (title or "").lower()
     level = next((lv for key, lv in _LEVELS if re.search(rf"(?<!\w){key}(?!\w)", low)), None)
-    refs = [c for _, _, c in find_document_numbers(text) if c != number]
     return DocMeta(title=title, number=number, issuer=_issuer(zone), place=place, date=date, doc_type=doc_type,
-                   school_years=years, level=level, references=tuple(dict.fromkeys(refs)))
+                   school_years=years, level=level)
 
 
-def _school_years(s: str) -> tuple[str, ...]:
-    found = [f"{a}-{b}" for a, b in YEARS.findall(s) if int(b) == int(a) + 1]
-    return tuple(dict.fromkeys(found))
+def _attributes(text: str) -> dict[str, str]:
+    """The labelled fields of a portal page's attribute block, in the display forms of DocMeta."""
+    head = "\n".join(text.split("\n", _ATTRIBUTE_LINES)[:_ATTRIBUTE_LINES])
+    out: dict[str, str] = {}
+    for m in ATTRIBUTE.finditer(head):
+        label, value = m.group(1).lower(), m.group(2).strip()
+        if label == "loại văn bản" and (doc_type := canonical_type(value)):
+            out.setdefault("doc_type", doc_type)
+        elif label.startswith("số") and (codes := find_document_numbers(value)) and codes[0][0] == 0:
+            out.setdefault("number", codes[0][2])
+        elif label == "cơ quan ban hành" and any(c.isalpha() for c in value):
+            out.setdefault("issuer", _agency(value))
+        elif label == "ngày ban hành" and (d := re.match(DATE, fold(value))) and (iso := date_iso(d)):
+            out.setdefault("date", iso)
+        elif label == "trích yếu":
+            out.setdefault("title", value)
+    for m in _PROVENANCE.finditer(head[:2000]):
+        if doc_type := canonical_type(m.group(1)):
+            out.setdefault("doc_type", doc_type)
+            # "số 119-CP" needs its cue to read as a code, so the window starts at the type word
+            codes = find_document_numbers(head[m.start(1):m.end() + 60])
+            if codes and codes[0][0] == m.end() - m.start(1):
+                out.setdefault("number", codes[0][2])
+            break
+    return out
+
+
+def _agency(value: str) -> str:
+    """An issuer as written on a portal page, in display form: an education unit as `_issuer` writes it,
+    others cased as agencies are ("BỘ LAO ĐỘNG - THƯƠNG BINH VÀ XÃ HỘI" -> "Bộ Lao động - Thương binh và Xã hội")."""
+    unit = _issuer(value)
+    if unit and fold(unit) == fold(" ".join(value.split())):
+        return unit
+    if not value.isupper():
+        return " ".join(value.split())
+    out, start = [], True
+    for word in value.lower().split():
+        out.append(word.capitalize() if start else word)
+        # a capital opens each agency, each name after "Bộ" ("Bộ Y tế") and each part after "và" or ","
+        start = word in ("-", "bộ", "và", "&") or word.endswith(",")
+    joined = " ".join(out)
+    for name in _PROPER:
+        joined = re.sub(rf"(?<!\w){name}(?!\w)", name, joined, flags=re.I)
+    return joined
+
+
+def _cites(before: str) -> bool:
+    """"Thông tư số 06/2024/TT-BGDĐT, ngày 10/4/2024": the date after a document number is that document's."""
+    end = len(before.rstrip())
+    return any(e == end for _, e, _ in find_document_numbers(before))
 
 
 def _place(before: str) -> str | None:
     """Place before ", ngày": the capitalised words ending the line ("Quận 11", "phúcSơn La" -> "Sơn La")."""
     taken: list[str] = []
     for word in reversed(before.split()[-5:]):
-        if word[0].isdigit() or (word[0].isupper() and not (len(word) > 1 and word.isupper() and word != "TP.")):
+        if word.isdigit() or (word[0].isupper() and not (len(word) > 1 and word.isupper() and word != "TP.")):
             taken.append(word)
             continue
         cut = next((k for k in range(len(word) - 1, 0, -1) if word[k].isupper() and word[k - 1].islower()), 0)

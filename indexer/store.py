@@ -30,7 +30,6 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from indexer.analyze import folded
 from indexer.errors import IndexMismatch, IndexMissing, TracuuError
 from indexer.types import Chunk, DocMeta, Document, Footnote, Section, TableRow
 
@@ -58,12 +57,13 @@ class Manifest:
 
 @dataclass
 class IndexData:
-    """Everything a build produces; rows of `chunks`, `vectors` and `tokens` are aligned."""
+    """Everything a build produces; rows of `chunks`, `vectors` and both token fields are aligned."""
 
     documents: list[Document]
     chunks: list[Chunk]
     vectors: np.ndarray
-    tokens: list[list[str]]
+    tokens: list[list[str]]             # the accented BM25 field (indexer.analyze)
+    folded_tokens: list[list[str]]      # the diacritic-free BM25 field (indexer.analyze)
     aux: dict[str, Any] = field(default_factory=dict)
 
 
@@ -81,6 +81,9 @@ def build_lock(index_dir: Path) -> Iterator[None]:
 
 def write_index(index_dir: Path, data: IndexData, manifest: Manifest) -> Path:
     """Write a complete generation, then atomically point CURRENT at it; returns the generation path."""
+    if not len(data.chunks) == len(data.tokens) == len(data.folded_tokens):
+        raise TracuuError(f"{len(data.chunks)} chunks but {len(data.tokens)} accented and "
+                          f"{len(data.folded_tokens)} folded token lists: the fields must be aligned")
     index_dir.mkdir(parents=True, exist_ok=True)
     name = f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6:06d}"
     partial = index_dir / f"{name}.partial"
@@ -92,7 +95,7 @@ def write_index(index_dir: Path, data: IndexData, manifest: Manifest) -> Path:
     np.save(partial / "vectors.npy", vectors)
     _write_faiss(partial / "vectors.faiss", vectors, manifest.faiss_type)
     _write_bm25(partial / "bm25_accented", data.tokens)
-    _write_bm25(partial / "bm25_folded", [folded(t) for t in data.tokens])
+    _write_bm25(partial / "bm25_folded", data.folded_tokens)
     for aux_name, payload in data.aux.items():
         (partial / f"{aux_name}.json").write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
     (partial / "manifest.json").write_text(

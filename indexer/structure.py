@@ -2,7 +2,7 @@
 
 Works on the normalizer's output (NFC, stripped lines) and never changes it: every offset indexes
 into the text it was given. Header metadata (and its display forms) lives in `indexer.header`,
-table rows in `indexer.tables`; `find_document_numbers` is re-exported here for the modules using it.
+table rows in `indexer.tables`; type words, dates and year patterns come from `indexer.vocab`.
 
 Skipped as boilerplate (no chunk covers it, see `skipped_spans`): web-page chrome before and after a
 scraped document, the national motto in the header, and lines with no letter or digit.
@@ -13,11 +13,13 @@ import re
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from indexer.header import DATE, DOC_TYPES, YEARS, find_document_numbers, header_meta, type_word
+from indexer.header import ISSUE_DATE, header_meta
+from indexer.normalize import fold
 from indexer.tables import find_table_rows
 from indexer.types import DocMeta, Footnote, Section, TableRow
+from indexer.vocab import TYPE_NAMES, YEAR_RANGE, type_word
 
-__all__ = ["Line", "ParsedDoc", "find_document_numbers", "parse_document", "skipped_spans", "split_lines"]
+__all__ = ["Line", "ParsedDoc", "parse_document", "skipped_spans", "split_lines"]
 
 _LONG_LINE = 150            # a body paragraph, not a header or title line
 _GLUED_LINE = 300           # a scraped page whose header, title and body share one line
@@ -29,6 +31,7 @@ _WEB_TAIL = re.compile(r"(?:Bài tin liên quan|Tin cùng chuyên mục|Tin mớ
                        r"Năm \d{4}|Đang (?:truy cập|online)|Tổng(?: lượt)?(?: truy cập)?)\s*:\s*[\d.,]+)", re.I)
 _MOTTO = re.compile(r"C[ỘO]NG\s*H(?:ÒA|OÀ|OA)\s*X[ÃA]\s*H[ỘO]I\s*CH[ỦU]\s*NGH[ĨI]A\s*VI[ỆE]T\s*NAM|"
                     r"Độc\s*lập\s*[-–—]\s*Tự\s*do\s*[-–—]\s*Hạnh\s*phúc", re.I)
+_NUMBER_LINE = re.compile(r"Số\s*:")
 _VV = re.compile(r"(?:V/v|Về việc)\s*:?\s*", re.I)
 _BODY_CUE = re.compile(r"(?:Căn cứ|Thực hiện|Kính gửi|Trên cơ sở)\b")
 _SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
@@ -166,12 +169,13 @@ def _find_title(lay: _Layout, text: str) -> None:
 def _title_lines(lines: list[Line], i: int, last: int) -> tuple[list[str], int]:
     """The title line and its continuation lines (short, not body, at most 4, ending at a school year)."""
     parts, end, j = [lines[i].text], i, i + 1
-    while j < last and len(parts) < 4 and not YEARS.search(parts[-1]):
+    while j < last and len(parts) < 4 and not YEAR_RANGE.search(parts[-1]):
         nxt = lines[j].text
         if not nxt:
             j += 1
             continue
-        if len(nxt) > 120 or _BODY_CUE.match(nxt) or _line_kind(nxt) or DATE.search(nxt) or nxt.startswith("Số"):
+        if len(nxt) > 120 or _BODY_CUE.match(nxt) or _line_kind(nxt) or ISSUE_DATE.search(fold(nxt)) \
+                or nxt.startswith("Số"):
             break
         parts.append(nxt)
         end = j
@@ -182,12 +186,14 @@ def _title_lines(lines: list[Line], i: int, last: int) -> tuple[list[str], int]:
 def _glued_title(lay: _Layout, line: Line, text: str) -> None:
     """Scraped header on one line: "…SƠN LASỞ GIÁO DỤC…Số:460/…THÔNG BÁOKết luận … năm học2020-2021Thực hiện…"."""
     head = line.text[:800]
-    m = re.search("|".join(t.upper() for t in DOC_TYPES), head)
+    m = re.search("|".join(t.upper() for t in TYPE_NAMES), head)
     start = lay.lines[lay.body[0]].start
+    if m is not None and not (_MOTTO.search(head, 0, m.start()) or _NUMBER_LINE.search(head, 0, m.start())):
+        m = None                # a long line quoting a title in capitals ("… CỦA THÔNG TƯ SỐ 17/2013 …") is no header
     if m is None:
         lay.zone, lay.title_end = text[start:line.start + 800], line.start
         return
-    years, cue = YEARS.search(head, m.end()), _BODY_CUE.search(head, m.end())
+    years, cue = YEAR_RANGE.search(head, m.end()), _BODY_CUE.search(head, m.end())
     end = years.end() if years else cue.start() if cue else min(len(head), m.end() + 200)
     lay.title = _unglue(head[m.start():end])
     lay.title_end = line.start + end

@@ -84,13 +84,28 @@ def _cell_rows(ls: list[Line]) -> list[TableRow]:
     value = kinds[k] if k < len(kinds) else "v"     # a table of bare counts has no "v" cells
     while k + ncols < len(kinds) and kinds[k + ncols] == value:
         ncols += 1
-    short = [ln.text for ln in ls[:start] if len(ln.text.split()) <= 6]
+    short = [ln.text for ln in ls[:start] if _short(ln.text)]
     header = short[-ncols:] if ncols else []
     heads = [""] * (ncols - len(header)) + header
     # a header over all value columns ("Tỷ lệ %" above "2019-2020 | 2020-2021") says what the values are
     spanning = short[-ncols - 1] if ncols and len(short) > ncols + 2 else ""
     caption = spanning if any(c.isalpha() for c in spanning) and all(heads) else ""
-    return [replace(row, caption=caption) for row in _rows_of(ls, kinds, start, heads)]
+    head = _head(ls, start)
+    return [replace(row, caption=caption, head_start=head[0], head_end=head[1])
+            for row in _rows_of(ls, kinds, start, heads)]
+
+
+def _short(text: str) -> bool:
+    return len(text.split()) <= 6
+
+
+def _head(ls: list[Line], start: int) -> tuple[int, int]:
+    """The column-header lines right above the first row ("STT / Nội dung / Tỷ lệ % / 2019-2020 / 2020-2021"):
+    the short lines there, up to one ending a sentence or a lead-in ("Chỉ tiêu cụ thể:"), which stays text."""
+    k = start
+    while k > 0 and _short(ls[k - 1].text) and ls[k - 1].text[-1] not in ".:;":
+        k -= 1
+    return (ls[k].start, ls[start - 1].end) if k < start else (0, 0)
 
 
 def _rows_of(ls: list[Line], kinds: list[str], start: int, heads: list[str]) -> list[TableRow]:
@@ -155,6 +170,7 @@ def _tab_rows(ls: list[Line]) -> list[TableRow]:
     if len(ls) < 2:
         return []
     head = [c.strip() for c in ls[0].text.split("\t")]
+    span = (ls[0].start, ls[0].end)
     skip = 1 if head[0].lower() in ("stt", "tt", "số tt") else 0
     rows = []
     for ln in ls[1:]:
@@ -162,5 +178,6 @@ def _tab_rows(ls: list[Line]) -> list[TableRow]:
         if len(cells) <= skip + 1:
             continue
         pairs = tuple((head[j] if j < len(head) else "", cells[j]) for j in range(skip + 1, len(cells)) if cells[j])
-        rows.append(TableRow(ln.start, ln.end, cells[skip] or _clean(ln.text), pairs))
+        rows.append(TableRow(ln.start, ln.end, cells[skip] or _clean(ln.text), pairs, head_start=span[0],
+                             head_end=span[1]))
     return rows

@@ -36,6 +36,8 @@ class TableRow:
     label: str                      # row label, including its parent group ("Học sinh bỏ học › Học sinh THCS")
     cells: tuple[tuple[str, str], ...]  # (column header, value)
     caption: str = ""               # a header spanning the value columns, e.g. "Tỷ lệ %"
+    head_start: int = 0             # [head_start, head_end): the table's column-header lines ("STT / Nội dung /
+    head_end: int = 0               # Tỷ lệ % / 2019-2020 / 2020-2021"), shared by its rows; empty when none
 
     def render(self) -> str:
         """'Học sinh bỏ học › Học sinh THCS (Tỷ lệ %): 2019-2020: 0,43 %; 2020-2021: 0,6 %'."""
@@ -99,7 +101,8 @@ class Chunk:
     end: int
     page: int | None
     text: str
-    kind: str = "text"              # "text" | "table_row" | "footnote" | "heading" (not retrieved)
+    kind: str = "text"              # "text" | "table_row" | "footnote" | "heading" (a heading line or a table's
+                                    # column headers: kept for coverage, not retrieved)
     rendered: str | None = None     # table rows: "label: header: value; ..." (what is shown and embedded)
     context: str = ""               # title + section path, prepended for embedding and BM25 only
 

@@ -6,7 +6,9 @@ scored by the question words it holds, compared without diacritics because users
 (but "đặt" typed with marks does not match "đạt"), weighted by how few units hold them, plus its
 list parents' words and the passage's retrieval score. A figure, a date or a document number is
 answered by that entity in the best unit, otherwise the unit itself is the answer. Nothing is
-generated: `passage.text[s:e]` is the answer text, or the cell value for a table row.
+generated: `passage.text[s:e]` is the answer text, or the cell value for a table row. A table row is
+read as it is shown (`passage.display`, the row with its column headers), so its answer also carries
+`display_span`, and its `span` is that cell's place in the document's own text.
 
 The confidence mixes how much of the question the unit covers with the top retrieval score; below
 ABSTAIN_BELOW the answer is None, because a near miss in an official directive is worse than none.
@@ -18,6 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from indexer.normalize import fold
+from indexer.vocab import Word, same_spelling, spelled_words
 from search_api import spans
 from search_api.query import QueryInfo
 from search_api.schemas import Answer, SearchResult
@@ -109,10 +112,10 @@ def _query(info: QueryInfo) -> _Query:
     typed_words: set[str] = set()
     for source in (info.restored, info.text):
         previous = None
-        tokens = spans.tokens(fold(source or ""))
+        tokens = spelled_words(fold(source or ""))
         for i, (s, e, folded) in enumerate(tokens):
             words.append(folded)
-            typed = spans.marked(source[s:e])
+            typed = same_spelling(source[s:e])
             typed_words.add(typed)
             if info.has_diacritics and source is info.text and typed != folded:
                 marked.setdefault(folded, set()).add(typed)
@@ -145,14 +148,14 @@ def _kind(info: QueryInfo, query: _Query) -> str | None:
 
 
 def _asks_signer(query: _Query) -> bool:
-    """"Ai ký ...?", "người ký", "Trưởng phòng nào ký" ("ký" as spans.marked spells it), not "đăng ký"."""
+    """"Ai ký ...?", "người ký", "Trưởng phòng nào ký" ("ký" as vocab.same_spelling spells it), not "đăng ký"."""
     if "signed" in query.words:
         return True
     asks = (("ai",), ("nguoi", "ki"), ("nao", "ki"))
     return "kí" in query.typed and any(spans.has_phrase(query.words, p) for p in asks)
 
 
-def _answer_type(tokens: list[spans.Tok], i: int) -> bool:
+def _answer_type(tokens: list[Word], i: int) -> bool:
     """"ngày nào", "mấy giờ", "bao nhiêu trường": the word names the sort of answer, not its topic."""
     before = tokens[i - 1][2] if i > 0 else ""
     after = tokens[i + 1][2] if i + 1 < len(tokens) else ""
@@ -174,11 +177,12 @@ class _Piece:
     """What scoring needs to know about one unit: its words, and the words above and around it."""
 
     result: SearchResult
-    folded: str                        # fold(result.text)
+    shown: str                         # the passage as read: a table row's display, else its text
+    folded: str                        # fold(shown)
     span: spans.Span
     leaf: tuple[str, ...]              # words of the innermost section heading
     inside: set[str]
-    marks: set[str]                    # the unit's words with their marks (see spans.marked)
+    marks: set[str]                    # the unit's words with their marks (see vocab.same_spelling)
     above: set[str]                    # list parents, section heading, document title/issuer/place
     around: set[str]                   # the whole passage
 
@@ -186,22 +190,23 @@ class _Piece:
 def _pieces(passages: list[SearchResult]) -> list[_Piece]:
     out = []
     for result in passages:
-        folded = fold(result.text)
-        leaf = tuple(t for *_, t in spans.tokens(fold(result.section.split("›")[-1])))
+        shown = _shown(result)
+        folded = fold(shown)
+        leaf = tuple(t for *_, t in spelled_words(fold(result.section.split("›")[-1])))
         doc = result.document
         # the document's own words (title, issuer, place) answer "Quận 11", "An Lão" in a question
         named = " ".join(filter(None, (doc.title, doc.number, doc.issuer, doc.place, result.section)))
-        heading = {t for *_, t in spans.tokens(fold(named))}
-        around = {t for *_, t in spans.tokens(folded)}
-        units = [((0, len(result.text)), -1)] if result.kind == "table_row" else spans.nested_units(result.text)
-        words = [_word_set(spans.tokens(folded, s, e), folded[s:e]) for (s, e), _ in units]
+        heading = {t for *_, t in spelled_words(fold(named))}
+        around = {t for *_, t in spelled_words(folded)}
+        units = [((0, len(shown)), -1)] if result.display else spans.nested_units(shown)
+        words = [_word_set(spelled_words(folded, s, e), folded[s:e]) for (s, e), _ in units]
         for ((s, e), parent), inside in zip(units, words):
             above = set(heading)
             while parent >= 0:
                 above |= words[parent]
                 parent = units[parent][1]
-            marks = {spans.marked(result.text[a:b]) for a, b, _ in spans.tokens(folded, s, e)}
-            out.append(_Piece(result, folded, (s, e), leaf, inside, marks, above, around))
+            marks = {same_spelling(shown[a:b]) for a, b, _ in spelled_words(folded, s, e)}
+            out.append(_Piece(result, shown, folded, (s, e), leaf, inside, marks, above, around))
     return out
 
 
@@ -214,7 +219,7 @@ def _candidates(query: _Query, passages: list[SearchResult], kind: str | None, i
     out = []
     for piece in pieces:
         start, end = piece.span
-        tokens = spans.tokens(piece.folded, start, end)
+        tokens = spelled_words(piece.folded, start, end)
         coverage, focus = _coverage(query, query.terms, piece), _coverage(query, rare, piece)
         score = focus + PHRASE_WEIGHT * _phrase(query.pairs, rare, tokens)
         score += RANK_WEIGHT * max(0.0, piece.result.score) / top
@@ -228,7 +233,7 @@ def _candidates(query: _Query, passages: list[SearchResult], kind: str | None, i
     return out
 
 
-def _word_set(tokens: list[spans.Tok], folded: str) -> set[str]:
+def _word_set(tokens: list[Word], folded: str) -> set[str]:
     """The unit's words; a "%" stands for "tỷ lệ"/"phần trăm" (table rows keep the sign, not the header)."""
     words = {t for *_, t in tokens}
     return words | _PERCENT_WORDS if "%" in folded else words
@@ -248,7 +253,7 @@ def _coverage(query: _Query, terms: dict[str, float], piece: _Piece) -> float:
     return sum(w * _credit(query, t, piece) for t, w in terms.items()) / total if total > 0 else 0.0
 
 
-def _phrase(pairs: frozenset[tuple[str, str]], rare: dict[str, float], tokens: list[spans.Tok]) -> float:
+def _phrase(pairs: frozenset[tuple[str, str]], rare: dict[str, float], tokens: list[Word]) -> float:
     """Share of adjacent question word pairs adjacent in the unit too ("phương châm"), rare pairs weighing more."""
     adjacent = {(a[2], b[2]) for a, b in zip(tokens, tokens[1:])}
     total = sum(rare[a] + rare[b] for a, b in pairs)
@@ -259,24 +264,24 @@ def _holds_entity(piece: _Piece, kind: str | None, query: _Query, info: QueryInf
     """1 when the unit has what is asked for, 0.5 for a lesser sort, 2 for a table cell the question names."""
     result, span = piece.result, piece.span
     if kind == "who":
-        text = result.text[span[0]:span[1]]
+        text = piece.shown[span[0]:span[1]]
         # a line that is only a name closes the signature block: the signer ("Ai ký ...?")
         signer = _asks_signer(query) and spans.has_name(text) and len(text.split()) <= 4
         return 2.0 if signer else float(spans.has_name(text))
     if not kind:
         return 0.0
-    found, rank = _entities(piece.folded, span, kind, query, info, result.document.school_years)
+    found, rank = _entities(piece.shown, span, kind, query, info, result.document.school_years)
     if not found:
         return 0.0
-    if rank == 0 and result.kind == "table_row" and kind == "number" and _table_cell(result.text, query, info):
+    if rank == 0 and result.display and kind == "number" and _table_cell(piece.shown, query, info):
         return 2.0
     return 1.0 if rank == 0 else 0.5
 
 
-def _entities(folded: str, span: spans.Span, kind: str, query: _Query, info: QueryInfo,
+def _entities(text: str, span: spans.Span, kind: str, query: _Query, info: QueryInfo,
               doc_years: Iterable[str] = ()) -> tuple[list[spans.Span], int]:
     """`spans.entities` with the numbers the question names and the school years that set the scene."""
-    return spans.entities(folded, span, kind, query, info.doc_numbers, {*doc_years, *info.school_years})
+    return spans.entities(text, span, kind, query, info.doc_numbers, {*doc_years, *info.school_years})
 
 
 # -- the answer ----------------------------------------------------------------------------------
@@ -284,21 +289,30 @@ def _entities(folded: str, span: spans.Span, kind: str, query: _Query, info: Que
 def _answer(unit: _Unit, kind: str | None, query: _Query, info: QueryInfo) -> Answer:
     """The entity nearest the question words, the table cell, or the whole unit."""
     result = unit.result
-    if result.kind == "table_row" and kind == "number":
+    shown = _shown(result)
+    text, span = shown[unit.start:unit.end], (unit.start, unit.end)
+    if result.display and kind == "number":
         # a named column gives one cell; otherwise the whole row, so no value is shown without its column
-        text, span = _table_cell(result.text, query, info) or (result.text, (unit.start, unit.end))
-        return Answer(text=text, span=span, passage=result)
-    if kind in ("number", "date", "document"):
-        folded = fold(result.text)
-        found, _ = _entities(folded, (unit.start, unit.end), kind, query, info, result.document.school_years)
+        text, span = _table_cell(shown, query, info) or (text, span)
+    elif kind in ("number", "date", "document"):
+        found, _ = _entities(shown, span, kind, query, info, result.document.school_years)
         if found:
-            hits = [(s, e, t) for s, e, t in spans.tokens(folded, unit.start, unit.end) if t in query.terms]
-            s, e = max(found, key=lambda span: (_closeness(span, hits, query), -span[0]))
-            return Answer(text=result.text[s:e], span=(s, e), passage=result)
-    return Answer(text=result.text[unit.start:unit.end], span=(unit.start, unit.end), passage=result)
+            folded = fold(shown)
+            hits = [(s, e, t) for s, e, t in spelled_words(folded, unit.start, unit.end) if t in query.terms]
+            span = max(found, key=lambda f: (_closeness(f, hits, query), -f[0]))
+            text = shown[span[0]:span[1]]
+    if result.display is None:
+        return Answer(text=text, span=span, passage=result)
+    return Answer(text=text, span=spans.row_text_span(result.text, result.display, span), display_span=span,
+                  passage=result)
 
 
-def _closeness(span: spans.Span, hits: list[spans.Tok], query: _Query) -> float:
+def _shown(result: SearchResult) -> str:
+    """The passage as a reader sees it: a table row with its column headers, any other passage as written."""
+    return result.display or result.text
+
+
+def _closeness(span: spans.Span, hits: list[Word], query: _Query) -> float:
     """Question words near the entity, each once at its nearest occurrence, weighted, fading with distance."""
     best: dict[str, float] = {}
     for s, e, term in hits:
@@ -316,7 +330,7 @@ def _table_cell(text: str, query: _Query, info: QueryInfo) -> tuple[str, spans.S
         header = text[cell[0][0]:cell[0][1]]
         if header.replace(" ", "").replace("–", "-") in years:
             return 10.0
-        return sum(query.terms.get(t, 0.0) for *_, t in spans.tokens(fold(header)))
+        return sum(query.terms.get(t, 0.0) for *_, t in spelled_words(fold(header)))
 
     if not cells:
         return None

@@ -235,13 +235,15 @@ def format_ask(response: AskResponse, marks: tuple[str, str] = ("[", "]")) -> st
         return "\n\n".join([head] + [_result_block(r, marks) for r in response.citations[:3]])
     answer = response.answer
     passage = answer.passage
+    shown_span = answer.display_span if passage.display is not None else answer.span
     lines = [f"{answer.text}", f"(confidence {response.confidence:.2f})", "",
-             _result_block(passage, marks, highlights=[answer.span])]
+             _result_block(passage, marks, highlights=[shown_span] if shown_span else [])]
     return "\n".join(lines)
 
 
 def _result_block(result: SearchResult, marks: tuple[str, str],
                   highlights: Sequence[tuple[int, int]] | None = None) -> str:
+    """One result as text; a table row shows its `display` (with headers), `highlights` index what is shown."""
     doc = result.document
     facts = [doc.number, doc.issuer, doc.date, ", ".join(doc.school_years) or None]
     title = doc.title or doc.source
@@ -250,7 +252,9 @@ def _result_block(result: SearchResult, marks: tuple[str, str],
              (f" p.{result.page}" if result.page else "") + "]"]
     if result.section:
         lines.append(f"    {result.section}")
-    body = mark_text(result.text, highlights if highlights is not None else result.highlights, marks)
+    shown, marked = ((result.display, result.display_highlights) if result.display is not None
+                     else (result.text, result.highlights))
+    body = mark_text(shown, highlights if highlights is not None else marked, marks)
     lines.append(textwrap.fill(" ".join(body.split()), _WIDTH, initial_indent="    ", subsequent_indent="    "))
     return "\n".join(lines)
 

@@ -16,10 +16,10 @@ from indexer.analyze import has_diacritics
 from indexer.diacritics import Restorer
 from indexer.errors import BadQuery
 from indexer.normalize import fold, normalize_query
-from indexer.structure import find_document_numbers
+from indexer.vocab import (DOC_TYPES, DOCUMENT_WORDS_EN, DOCUMENT_WORDS_VI, NUMBER_CUES, YEAR, Word,
+                           find_document_numbers, query_spellings, school_years, word_spans)
 
 MAX_QUERY_CHARS = 1000
-_Word = tuple[int, int, str]     # (start, end, lowercase word) in the normalized query
 
 
 @dataclass(frozen=True)
@@ -82,29 +82,13 @@ def analyze(q: str, restorer: Restorer | None = None) -> QueryInfo:
     is_question = "?" in text or _question_word(words, lang)
     return QueryInfo(
         raw=raw, text=text, folded=folded_text, has_diacritics=marked, restored=restored,
-        school_years=find_school_years(text), doc_numbers=find_query_numbers(text),
+        school_years=school_years(text), doc_numbers=find_query_numbers(text),
         doc_type=find_doc_type(text), lang=lang, is_question=is_question,
         question_type=_question_type(words) if is_question else None,
     )
 
 
 # -- words and phrases ---------------------------------------------------------------------------
-
-def word_spans(text: str) -> list[_Word]:
-    """Runs of letters or digits, lowercased, with their spans."""
-    out: list[_Word] = []
-    i, n = 0, len(text)
-    while i < n:
-        if text[i].isalnum():
-            j = i
-            while j < n and text[j].isalnum():
-                j += 1
-            out.append((i, j, text[i:j].lower()))
-            i = j
-        else:
-            i += 1
-    return out
-
 
 @lru_cache(maxsize=16384)
 def _fold_word(word: str) -> str:
@@ -119,7 +103,7 @@ def _same(typed: str, wanted: str, accent_only: bool = False) -> bool:
     return not accent_only and _fold_word(typed) == typed and typed == _fold_word(wanted)
 
 
-def _find(words: list[_Word], phrase: str, accent_only: bool = False) -> int:
+def _find(words: list[Word], phrase: str, accent_only: bool = False) -> int:
     """Index of the first word where `phrase` (space-separated words) starts, or -1."""
     wanted = phrase.split()
     for i in range(len(words) - len(wanted) + 1):
@@ -128,51 +112,13 @@ def _find(words: list[_Word], phrase: str, accent_only: bool = False) -> int:
     return -1
 
 
-# -- school years --------------------------------------------------------------------------------
-
-# "2020-2021", "2020 - 2021", "2024–2025", "2020/2021", "2020-21"; a bare space ("2020 2021") only
-# after "năm học"/"NH"/"school year", since two consecutive years can also be a plain range.
-_YEARS = re.compile(r"(?<![0-9/])((?:19|20)[0-9]{2})(\s*[-–—/]\s*|\s+)((?:19|20)[0-9]{2}|[0-9]{2})(?![0-9/])")
-_YEAR_PREFIXES = ("nam hoc", "nh", "school year", "academic year", "sy")
-
-
-def find_school_years(text: str) -> tuple[str, ...]:
-    """Canonical "YYYY-YYYY" for every pair of consecutive years written as a school year."""
-    folded_text = fold(text)
-    found: list[str] = []
-    for m in _YEARS.finditer(folded_text):
-        first, sep, second = int(m.group(1)), m.group(2), m.group(3)
-        full = second if len(second) == 4 else str(first // 100 * 100 + int(second))
-        if int(full) != first + 1:
-            continue
-        if not sep.strip():
-            before = " ".join(folded_text[: m.start()].split())
-            if len(second) == 2 or not before.endswith(_YEAR_PREFIXES) or not _word_end(before, _YEAR_PREFIXES):
-                continue
-        year = f"{first}-{full}"
-        if year not in found:
-            found.append(year)
-    return tuple(found)
-
-
-def _word_end(before: str, prefixes: tuple[str, ...]) -> bool:
-    """The prefix that ends `before` starts at a word boundary ("nh" but not "thanh")."""
-    for p in prefixes:
-        if before.endswith(p) and (len(before) == len(p) or not before[-len(p) - 1].isalnum()):
-            return True
-    return False
-
-
 # -- document numbers ----------------------------------------------------------------------------
 
-# indexer.structure finds the codes of directives as they are printed ("3089/GDTrH", "32/2018/TT-BGDĐT").
+# indexer.vocab finds the codes of directives as they are printed ("3089/GDTrH", "32/2018/TT-BGDĐT").
 # Queries add what people type: lowercase codes ("3089/gdtrh"), number/year after an unmarked cue
 # ("thong tu 5/2018"), and bare numbers after a document word ("cong van 2455", "CV 2455", "số 460").
 _LOWER_CODE = re.compile(r"(?<![0-9/\w])([0-9]{1,5}(?:/[0-9]{4})?/([^\W\d_]+)[\w&-]*)")
-_NUMBER_YEAR = re.compile(r"(?<![0-9/])([0-9]{1,5})/((?:19|20)[0-9]{2})(?![0-9/])")
-_NUMBER_CUES = ("số", "công văn", "văn bản", "thông tư", "quyết định", "chỉ thị", "nghị định", "nghị quyết",
-                "thông báo", "kế hoạch", "hướng dẫn", "cv", "tt", "qđ", "kh", "tb", "hd", "no", "number",
-                "circular", "letter", "decision", "directive", "dispatch")
+_NUMBER_YEAR = re.compile(rf"(?<![0-9/])([0-9]{{1,5}})/({YEAR})(?![0-9/])")
 
 
 def find_query_numbers(text: str) -> tuple[str, ...]:
@@ -185,7 +131,7 @@ def find_query_numbers(text: str) -> tuple[str, ...]:
             code = m.group(1).rstrip("-&")
             spans.append((m.start(1), m.start(1) + len(code), code))
     for m in _NUMBER_YEAR.finditer(text):
-        if _ends_with([w for w in words if w[1] <= m.start()], _NUMBER_CUES):
+        if _ends_with([w for w in words if w[1] <= m.start()], NUMBER_CUES):
             spans.append((m.start(), m.end(), m.group(0)))
     spans.extend(_cued_numbers(text, words))
     kept: list[tuple[int, int, str]] = []
@@ -202,7 +148,7 @@ def _is_school_year(code: str) -> bool:
     return len(parts) == 2 and all(p.isdigit() and len(p) == 4 for p in parts) and int(parts[1]) == int(parts[0]) + 1
 
 
-def _cued_numbers(text: str, words: list[_Word]) -> list[tuple[int, int, str]]:
+def _cued_numbers(text: str, words: list[Word]) -> list[tuple[int, int, str]]:
     """Bare numbers right after a document word ("công văn số 2455", "CV 2455"); a year only after "số"."""
     out = []
     for i, (s, e, w) in enumerate(words):
@@ -212,14 +158,14 @@ def _cued_numbers(text: str, words: list[_Word]) -> list[tuple[int, int, str]]:
         before = words[max(0, i - 3): i]
         via_so = bool(before) and _same(before[-1][2], "số")
         cue_words = before[:-1] if via_so else before
-        cued = _ends_with(cue_words, _NUMBER_CUES)
+        cued = _ends_with(cue_words, NUMBER_CUES)
         year_like = len(w) == 4 and 1990 <= int(w) <= 2039
         if via_so or (cued and not year_like):
             out.append((s, e, w))
     return out
 
 
-def _ends_with(words: list[_Word], phrases: tuple[str, ...]) -> bool:
+def _ends_with(words: list[Word], phrases: tuple[str, ...]) -> bool:
     """True when the words end with one of the phrases."""
     for phrase in phrases:
         size = len(phrase.split())
@@ -230,26 +176,15 @@ def _ends_with(words: list[_Word], phrases: tuple[str, ...]) -> bool:
 
 # -- document type -------------------------------------------------------------------------------
 
-_DOC_TYPES = {
-    "kế hoạch": ("kế hoạch", "plan"), "hướng dẫn": ("hướng dẫn", "guidance", "guideline", "guidelines"),
-    "thông báo": ("thông báo", "notice", "announcement"), "phương hướng": ("phương hướng", "orientation"),
-    "công văn": ("công văn", "cv", "official letter", "dispatch"), "kết luận": ("kết luận", "conclusion", "conclusions"),
-    "thông tư": ("thông tư", "circular"), "quyết định": ("quyết định", "decision"),
-    "chỉ thị": ("chỉ thị", "directive"), "nghị định": ("nghị định", "decree"),
-    "nghị quyết": ("nghị quyết", "resolution"), "báo cáo": ("báo cáo", "report"),
-    "tờ trình": ("tờ trình", "submission"), "quy chế": ("quy chế", "regulation", "regulations"),
-}
-
-
 def find_doc_type(text: str) -> str | None:
     """The document type the query names first ("ke hoach giao ban" -> "kế hoạch"), in canonical Vietnamese."""
     words = word_spans(text)
     best: tuple[int, str] | None = None
-    for canonical, spellings in _DOC_TYPES.items():
-        for spelling in spellings:
+    for doc_type in DOC_TYPES:
+        for spelling in query_spellings(doc_type):
             at = _find(words, spelling)
             if at >= 0 and (best is None or at < best[0]):
-                best = (at, canonical)
+                best = (at, doc_type.name)
     return best[1] if best else None
 
 
@@ -272,7 +207,7 @@ digital online learning teaching quality assessment evaluation new this that the
 _VI_SYLLABLE = re.compile(r"^(ngh|ng|gh|gi|kh|nh|ph|qu|th|tr|ch|[bcdghklmnprstvx])?[aeiouy]{1,3}(ng|nh|ch|[cmnpt])?$")
 
 
-def _language(text: str, words: list[_Word]) -> str:
+def _language(text: str, words: list[Word]) -> str:
     """"en" when English words outnumber Vietnamese-looking ones; acronyms and numbers do not vote."""
     english = vietnamese = 0
     for s, e, w in words:
@@ -294,11 +229,9 @@ _ACRONYM_LIKE = frozenset("thcs thpt gddt sgddt bgddt gdtrh stem steam ubnd hdnd
 
 # -- questions -----------------------------------------------------------------------------------
 
-_DOC_WORDS_VI = ("văn bản", "công văn", "thông tư", "quyết định", "chỉ thị", "nghị định", "kế hoạch", "căn cứ")
-_DOC_WORDS_EN = ("document", "circular", "letter", "decision", "directive", "regulation", "plan")
 _QUESTION_TYPES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("document", tuple(f"{d} {q}" for d in _DOC_WORDS_VI for q in ("nào", "gì"))
-     + tuple(f"{q} {d}" for d in _DOC_WORDS_EN for q in ("which", "what")) + ("số mấy",)),
+    ("document", tuple(f"{d} {q}" for d in DOCUMENT_WORDS_VI for q in ("nào", "gì"))
+     + tuple(f"{q} {d}" for d in DOCUMENT_WORDS_EN for q in ("which", "what")) + ("số mấy",)),
     ("date", ("khi nào", "bao giờ", "lúc nào", "ngày nào", "thời gian nào", "thời hạn", "hạn chót", "ngày mấy",
               "tháng mấy", "năm nào", "when", "what date", "which date", "what day", "what time", "deadline")),
     ("who", ("ai", "cơ quan nào", "đơn vị nào", "bộ phận nào", "tổ chức nào", "người nào", "who", "whom", "whose",
@@ -315,7 +248,7 @@ _QUESTION_WORDS_MARKED = ("mấy", "đâu")
 _ENGLISH_AUX = frozenset("is are was were do does did can could should will has have".split())
 
 
-def _question_word(words: list[_Word], lang: str) -> bool:
+def _question_word(words: list[Word], lang: str) -> bool:
     if any(_find(words, p) >= 0 for p in _QUESTION_WORDS):
         return True
     if any(_find(words, p, accent_only=True) >= 0 for p in _QUESTION_WORDS_MARKED):
@@ -325,7 +258,7 @@ def _question_word(words: list[_Word], lang: str) -> bool:
     return lang == "en" and bool(words) and words[0][2] in _ENGLISH_AUX   # "is there a deadline"
 
 
-def _yes_no(words: list[_Word]) -> bool:
+def _yes_no(words: list[Word]) -> bool:
     """Vietnamese yes/no questions end the sentence: "có tổ chức thi không", "đã nộp báo cáo chưa"."""
     last = words[-1][2]
     if _same(last, "không"):
@@ -333,7 +266,7 @@ def _yes_no(words: list[_Word]) -> bool:
     return _same(last, "chưa", accent_only=True)
 
 
-def _question_type(words: list[_Word]) -> str:
+def _question_type(words: list[Word]) -> str:
     """The kind of answer a question wants; checked from the most specific kind to the least."""
     for kind, phrases in _QUESTION_TYPES:
         for phrase in phrases:

@@ -80,11 +80,20 @@ class AlsoIn(BaseModel):
 
 
 class SearchResult(BaseModel):
+    """One passage. `text` is always document.text[start:end]; a table row is also shown as `display`."""
+
     rank: int
     score: float
     chunk_id: str
-    text: str
-    highlights: list[tuple[int, int]]
+    text: str = Field(description="Đoạn văn đúng như trong văn bản: document.text[start:end] "
+                                  "(the passage exactly as in the normalized document text)")
+    highlights: list[tuple[int, int]] = Field(description="[start, end) offsets into `text` of words matching "
+                                                          "the query")
+    display: str | None = Field(None, description="Table rows only: the row with its column headers, "
+                                                  "'label (caption): header: value; header: value', which is "
+                                                  "what a reader should see; null for other passages")
+    display_highlights: list[tuple[int, int]] = Field([], description="[start, end) offsets into `display` of "
+                                                                      "words matching the query")
     section: str
     start: int
     end: int
@@ -110,8 +119,11 @@ class SearchResponse(BaseModel):
 
 
 class Answer(BaseModel):
-    text: str
-    span: tuple[int, int]
+    text: str = Field(description="The answer: a span of the passage, or 'row, column: value' for a table cell")
+    span: tuple[int, int] = Field(description="[start, end) of the answer in `passage.text` (a table row's cell "
+                                              "value, or the whole row when the answer is not in its text)")
+    display_span: tuple[int, int] | None = Field(None, description="[start, end) of the answer in "
+                                                                  "`passage.display`; null when it has none")
     passage: SearchResult
 
 

@@ -18,11 +18,12 @@ from indexer.errors import IndexMissing, TracuuError
 from indexer.normalize import fold
 from indexer.store import IndexReader, read_manifest
 from indexer.types import BuildSummary, Chunk, Document
+from indexer.vocab import word_spans
 from search_api import answer as answering
 from search_api.config import Settings
 from search_api.errors import NotFound
 from search_api.ingest import Ingest
-from search_api.query import QueryInfo, analyze, word_spans
+from search_api.query import QueryInfo, analyze
 from search_api.retriever import Filters, FusionConfig, Hit, Retriever
 from search_api.schemas import (AlsoIn, AskParams, AskResponse, DocumentDetail, DocumentInfo, DocumentList,
                                 FacetValue, Health, ScannedPage, SearchParams, SearchResponse, SearchResult,
@@ -177,10 +178,12 @@ class SearchService:
     def _result(self, state: _Loaded, hit: Hit, rank: int, info: QueryInfo) -> SearchResult:
         chunk = state.retriever.chunks[hit.row]
         doc = state.reader.documents[chunk.doc_id]
-        text = chunk.display
+        shown = chunk.rendered      # a table row: the row with its headers; highlights go with each field
         return SearchResult(
-            rank=rank, score=round(hit.score, 6), chunk_id=chunk.chunk_id, text=text,
-            highlights=highlight(text, info), section=chunk.section, start=chunk.start, end=chunk.end,
+            rank=rank, score=round(hit.score, 6), chunk_id=chunk.chunk_id, text=chunk.text,
+            highlights=highlight(chunk.text, info), display=shown,
+            display_highlights=highlight(shown, info) if shown else [],
+            section=chunk.section, start=chunk.start, end=chunk.end,
             page=chunk.page, kind=chunk.kind, document=document_info(doc),
             also_in=[_also_in(state, row) for row in hit.also_in],
         )

@@ -12,9 +12,10 @@ from collections.abc import Iterable, Mapping
 from typing import Protocol
 
 from indexer.normalize import fold
+from indexer.vocab import (DATE, DAY_MONTH, FOLDED_TYPES, MONTH_YEAR, YEAR, YEAR_RANGE, find_document_numbers,
+                           spelled_words, word_spans)
 
 Span = tuple[int, int]           # [start, end) in the text it was found in
-Tok = tuple[int, int, str]       # a word's span and its folded form
 
 LONG_UNIT = 220          # sentences longer than this are also cut into "; " clauses
 
@@ -35,23 +36,16 @@ _RATE_CUES = (("ti", "le"), ("phan", "tram"), ("percent",), ("percentage",), ("r
 # A number right after these names a thing ("Quận 11", "lớp 10", "mức độ 3"); it is not a figure.
 _LABELS = (("muc", "do"), ("lan", "thu"), ("giai", "doan"), ("hoc", "ky"), ("lop",), ("quan",), ("khoi",),
            ("phuong",), ("so",), ("dieu",), ("khoan",), ("chuong",), ("hang",), ("nhom",), ("ky",), ("cap",))
-_Y_TO_I = str.maketrans("yýỳỷỹỵ", "iíìỉĩị")
 
-_YEAR = r"(?:19|20)\d{2}"
-# Entity patterns run on folded text (lowercase ASCII letters, đ -> d), offsets equal to the original's.
-_DAY_RES = [re.compile(p) for p in (
-    rf"(?<![\d/])(?:ngay\s+)?\d{{1,2}}\s*([/.-])\s*\d{{1,2}}\s*\1\s*{_YEAR}(?!\d)",
-    rf"(?<![\d/])(?:ngay\s+)?\d{{1,2}}\s+thang\s+\d{{1,2}}(?:\s*(?:nam\s+|/\s*){_YEAR})?(?![\d/])",
-    rf"thang\s+\d{{1,2}}\s*(?:/\s*|\s+nam\s+){_YEAR}(?!\d)",
-    r"ngay\s+\d{1,2}\s*/\s*\d{1,2}(?![\d/])")]
-_YEAR_RES = [re.compile(rf"(?:nam\s+hoc\s+)?(?<![\d/]){_YEAR}\s*[-–]\s*{_YEAR}(?![\d/])"),
-             re.compile(rf"nam\s+{_YEAR}(?![\d/-])")]
+# Entity patterns run on folded text (lowercase ASCII letters, đ -> d), offsets equal to the original's;
+# dates, years and document words are the vocabulary's (indexer.vocab).
+_DAY_RES = [re.compile(rf"(?<![\d/])(?:ngay\s+)?(?:{DATE})"), re.compile(MONTH_YEAR), re.compile(DAY_MONTH)]
+_YEAR_RES = [re.compile(rf"(?:nam\s+hoc\s+)?{YEAR_RANGE.pattern}"), re.compile(rf"nam\s+{YEAR}(?![\d/-])")]
 _TIME_RE = re.compile(r"(?<![\d/,.])\d{1,2}\s*(?:gio(?:\s*\d{1,2}(?:\s*phut)?)?|h\d{0,2}(?![a-z]))")
-_DOC_TYPES = (r"(?:cong van|thong tu|quyet dinh|chi thi|nghi dinh|nghi quyet|ke hoach|huong dan|thong bao|"
-              r"van ban|bao cao|phuong huong|to trinh|luat|de an|quy che)")
-_CODE = rf"\d{{1,5}}(?:/{_YEAR})?(?:/[a-z][a-z0-9&.\-]*)+"
-_DOC_RE = re.compile(rf"(?<![\w/])(?:(?:{_DOC_TYPES}\s+(?:so\s*:?\s*)?|so\s*:?\s*)?{_CODE}"
-                     rf"|{_DOC_TYPES}\s+(?:so\s*:?\s*)?\d{{1,5}}(?:/{_YEAR})?(?![\d/]))")
+# A document number's lead-in ("công văn số ", "Số: ") and a bare number a document word cues ("Công văn 2455").
+_DOC_LEAD = re.compile(rf"(?<![\w/])(?:{FOLDED_TYPES}\s+(?:so\s*:?\s*)?|so\s*:?\s*)$")
+_CUED_NUMBER = re.compile(rf"(?<![\w/]){FOLDED_TYPES}\s+(?:so\s*:?\s*)?\d{{1,5}}(?:/{YEAR})?(?![\d/])")
+_CELL = re.compile(r"\S(?:[^\n\t]*\S)?")        # a table cell in a row's text: one line, or between tabs
 _PERCENT_RE = re.compile(r"(?<![\d,.])\d+(?:[.,]\d+)?\s*%")
 _NUMBER_RE = re.compile(r"(?<![\d,./\w])\d+(?:[.,]\d+)?(?:\s*[/–-]\s*\d+)?(?![\d%/]|[.,]\d)")
 
@@ -70,31 +64,6 @@ class Question(Protocol):
 
 
 # -- words ---------------------------------------------------------------------------------------
-
-def tokens(folded: str, start: int = 0, end: int | None = None) -> list[Tok]:
-    """Word spans of folded text: runs of letters/digits; a decimal number ("0,6", "75.7") stays one word."""
-    end = len(folded) if end is None else end
-    out, i = [], start
-    while i < end:
-        if not folded[i].isalnum():
-            i += 1
-            continue
-        j = i + 1
-        while j < end and (folded[j].isalnum() or (
-                folded[j] in ",." and j + 1 < end and folded[j - 1].isdigit() and folded[j + 1].isdigit())):
-            j += 1
-        word = folded[i:j]
-        # both spellings are current: "tỷ lệ"/"tỉ lệ", "kỹ năng"/"kĩ năng", "lý do"/"lí do"
-        out.append((i, j, word[0] + "i" if len(word) == 2 and word[1] == "y" and word[0] in "tklmhs" else word))
-        i = j
-    return out
-
-
-def marked(word: str) -> str:
-    """The lowercased word with its marks, "tỷ" spelled "tỉ" as `tokens` does for the folded form."""
-    word = word.lower()
-    return word[0] + word[1].translate(_Y_TO_I) if len(word) == 2 and fold(word[0]) in "tklmhs" else word
-
 
 def has_phrase(words: tuple[str, ...], phrase: tuple[str, ...]) -> bool:
     """Whether `phrase` occurs in `words` as adjacent words."""
@@ -129,7 +98,7 @@ def nested_units(text: str) -> list[tuple[Span, int]]:
         for s, e in _sentences(text, line_start, line_end):
             for span in (_clauses(text, s, e) if e - s > LONG_UNIT else [(s, e)]):
                 span = _trim(text, *span)
-                if len(tokens(text, *span)) >= 2:
+                if len(word_spans(text, *span)) >= 2:
                     out.append((span, parent))
                     levels.append(level)
         line_start = line_end + 1
@@ -175,7 +144,7 @@ def _clauses(text: str, start: int, end: int) -> list[Span]:
     out, begin = [], start
     for i in range(start, end - 1):
         if text[i] == ";" and text[i + 1].isspace():
-            if len(tokens(text, begin, i)) >= 3 and len(tokens(text, i + 1, end)) >= 3:
+            if len(word_spans(text, begin, i)) >= 3 and len(word_spans(text, i + 1, end)) >= 3:
                 out.append((begin, i + 1))
                 begin = i + 1
     out.append((begin, end))
@@ -193,16 +162,16 @@ def _trim(text: str, start: int, end: int) -> Span:
 
 # -- entities ------------------------------------------------------------------------------------
 
-def entities(folded: str, span: Span, kind: str, query: Question, doc_numbers: Iterable[str],
+def entities(text: str, span: Span, kind: str, query: Question, doc_numbers: Iterable[str],
              setting_years: set[str]) -> tuple[list[Span], int]:
-    """Spans of what the question asks for inside `span` and how wanted that sort is (0 = most).
+    """Spans of what the question asks for inside text[span] and how wanted that sort is (0 = most).
 
     `doc_numbers` are the numbers the question names; `setting_years` the school years of the document
     and the question, which set the scene and are no answer to "when".
     """
     start, end = span
-    piece = folded[start:end]
-    docs = _finds([_DOC_RE], piece)
+    piece = fold(text[start:end])
+    docs = document_spans(text[start:end], piece)
     known = [fold(n) for n in doc_numbers]
     if kind == "document":
         groups = [[s for s in docs if not any(k in piece[s[0]:s[1]] for k in known)], docs]
@@ -214,6 +183,17 @@ def entities(folded: str, span: Span, kind: str, query: Question, doc_numbers: I
         if group:
             return [(start + s, start + e) for s, e in group], rank
     return [], len(groups)
+
+
+def document_spans(text: str, folded: str) -> list[Span]:
+    """Document numbers in a passage with the words that name them: "Công văn số 2455/SGDĐT-GDTrH" (the code
+    as `vocab.find_document_numbers` reads it), or a bare number after a document word ("Công văn 2455")."""
+    found = []
+    for s, e, _ in find_document_numbers(text):
+        lead = _DOC_LEAD.search(folded, max(0, s - 40), s)
+        found.append((lead.start() if lead else s, e))
+    found += [m.span() for m in _CUED_NUMBER.finditer(folded)]
+    return _longest(found)
 
 
 def _date_groups(piece: str, docs: list[Span], query: Question, known: list[str],
@@ -242,14 +222,14 @@ def _number_groups(piece: str, docs: list[Span], query: Question) -> list[list[S
     counts, labels = [], []
     for s in _finds([_NUMBER_RE], piece):
         if _overlaps(s, taken + times + percents) or _is_heading_number(piece, s) \
-                or re.fullmatch(_YEAR, piece[s[0]:s[1]]):
+                or re.fullmatch(YEAR, piece[s[0]:s[1]]):
             continue
         label = _label_before(piece, s[0])
         if label < s[0]:
             labels.append((label, s[1]))
         else:
             counts.append(_with_unit(piece, s, set(query.terms) | query.wants))
-    wanted = [s for s in counts + labels if query.wants & {t for *_, t in tokens(piece, *s)}]
+    wanted = [s for s in counts + labels if query.wants & {t for *_, t in spelled_words(piece, *s)}]
     rate = any(has_phrase(query.words, cue) for cue in _RATE_CUES)
     first = [times] if "gio" in query.words else []
     return first + ([percents, wanted, counts] if rate else [wanted, counts, percents])
@@ -264,6 +244,11 @@ def _finds(patterns: list[re.Pattern[str]], text: str) -> list[Span]:
             while e > s and text[e - 1] in ".-&":
                 e -= 1
             found.append((s, e))
+    return _longest(found)
+
+
+def _longest(found: list[Span]) -> list[Span]:
+    """Non-overlapping spans in text order, the longest winning where two start together or overlap."""
     kept: list[Span] = []
     for span in sorted(found, key=lambda x: (x[0], x[0] - x[1])):
         if not _overlaps(span, kept):
@@ -277,7 +262,7 @@ def _overlaps(span: Span, others: list[Span]) -> bool:
 
 def _label_before(text: str, at: int) -> int:
     """Start of the label noun right before a number ("lớp 10" -> start of "lớp"), or `at` if none."""
-    words = tokens(text, max(0, at - 20), at)
+    words = spelled_words(text, max(0, at - 20), at)
     if not words or text[words[-1][1]:at].strip():
         return at
     for label in _LABELS:
@@ -337,3 +322,22 @@ def table_cells(text: str) -> tuple[Span, list[tuple[Span, Span]]]:
             cells.append(((begin, colon), (colon + 2, end)))
         begin = end + 2
     return label, cells
+
+
+def row_text_span(text: str, display: str, span: Span) -> Span:
+    """Where a span of a table row's `display` stands in the row's own `text` (the document's cells, one per
+    line or tab): a value cell maps to its cell, the whole display to the whole text, other words to their
+    one occurrence in the text, or else to the whole text (a column header lives above the row, not in it)."""
+    if span == (0, len(display)):
+        return 0, len(text)
+    cells = [m.span() for m in _CELL.finditer(text)]
+    values = [value for _, value in table_cells(display)[1]]
+    tail = cells[len(cells) - len(values):] if len(values) <= len(cells) else []
+    if values and [text[s:e] for s, e in tail] == [display[s:e] for s, e in values] and span in values:
+        return tail[values.index(span)]
+    wanted = display[span[0]:span[1]]
+    if wanted and text.count(wanted) == 1:
+        start = text.index(wanted)
+        return start, start + len(wanted)
+    return 0, len(text)
+

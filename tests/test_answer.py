@@ -9,7 +9,8 @@ from search_api.answer import ABSTAIN_BELOW, extract
 from search_api.query import QueryInfo, analyze
 from search_api.schemas import DocumentInfo, SearchResult
 
-ROW = "Học sinh bỏ học › Học sinh THCS: 2019-2020: 0,43 %; 2020-2021: 0,6 %"
+ROW = "Học sinh bỏ học › Học sinh THCS: 2019-2020: 0,43 %; 2020-2021: 0,6 %"   # what a reader sees
+ROW_TEXT = "Học sinh bỏ học:\n\n\tHọc sinh THCS\n\t0,43 %\n\t0,6 %"              # the row in the document
 PLAN = (
     "Thực hiện Công văn số 2455/SGDĐT-GDTrH ngày 28 tháng 9 năm 2020 của Sở Giáo dục và Đào tạo về việc "
     "hướng dẫn thực hiện nhiệm vụ năm học 2020-2021 đối với giáo dục trung học, Sở GD&ĐT tổ chức Hội nghị "
@@ -31,10 +32,14 @@ STEM = ("Các trường tổ chức dạy học theo chủ đề STEM theo Công
 
 
 def result(text: str, kind: str = "text", rank: int = 1, score: float = 1.0, section: str = "",
-           title: str | None = None) -> SearchResult:
-    return SearchResult(rank=rank, score=score, chunk_id=f"c{rank}", text=text, highlights=[], section=section,
-                        start=0, end=len(text), page=None, kind=kind,
+           title: str | None = None, display: str | None = None) -> SearchResult:
+    return SearchResult(rank=rank, score=score, chunk_id=f"c{rank}", text=text, highlights=[], display=display,
+                        section=section, start=0, end=len(text), page=None, kind=kind,
                         document=DocumentInfo(id=f"d{rank}", source=f"d{rank}.txt", title=title))
+
+
+def table_row(rank: int = 1) -> SearchResult:
+    return result(ROW_TEXT, "table_row", rank=rank, display=ROW)
 
 
 def question(text: str, kind: str | None, years: tuple[str, ...] = (), numbers: tuple[str, ...] = (),
@@ -56,16 +61,20 @@ def ask(info: QueryInfo, *results: SearchResult):
 @pytest.mark.parametrize(("year", "value"), [("2020-2021", "0,6 %"), ("2019-2020", "0,43 %")])
 def test_number_question_on_a_table_row_answers_the_named_column(year: str, value: str) -> None:
     info = question(f"Tỷ lệ học sinh THCS bỏ học năm học {year} là bao nhiêu?", "number", years=(year,))
-    found, confidence = ask(info, result(ROW, "table_row"), result(TARGETS, rank=2, score=0.7))
+    found, confidence = ask(info, table_row(), result(TARGETS, rank=2, score=0.7))
     assert found is not None and confidence >= ABSTAIN_BELOW
     assert found.text == f"Học sinh bỏ học › Học sinh THCS, {year}: {value}"
-    s, e = found.span
-    assert found.passage.text[s:e] == value
+    s, e = found.span                       # the cell in the document's own text
+    assert found.passage.text[s:e] == value and ROW_TEXT.count(value) == 1
+    assert found.display_span is not None
+    s, e = found.display_span               # the same cell in the row as shown
+    assert found.passage.display is not None and found.passage.display[s:e] == value
 
 
 def test_table_row_without_a_named_column_answers_the_whole_row() -> None:
-    found, _ = ask(question("Tỷ lệ học sinh THCS bỏ học là bao nhiêu?", "number"), result(ROW, "table_row"))
-    assert found is not None and found.text == ROW and found.span == (0, len(ROW))
+    found, _ = ask(question("Tỷ lệ học sinh THCS bỏ học là bao nhiêu?", "number"), table_row())
+    assert found is not None and found.text == ROW
+    assert found.display_span == (0, len(ROW)) and found.span == (0, len(ROW_TEXT))
 
 
 # -- entities --------------------------------------------------------------------------------------
@@ -136,14 +145,14 @@ def test_span_is_the_answer_text_for_every_non_table_answer() -> None:
         if found is not None:
             answered += 1
             s, e = found.span
-            assert found.passage.text[s:e] == found.text, q
+            assert found.passage.text[s:e] == found.text and found.display_span is None, q
     assert answered >= 6
 
 
 def test_analyzed_question_end_to_end() -> None:
     """The real query analysis feeds the answerer: year and question type are detected, the cell is chosen."""
     found, _ = extract(analyze("Tỷ lệ học sinh THCS bỏ học năm học 2020-2021 là bao nhiêu?"),
-                       [result(ROW, "table_row"), result(TARGETS, rank=2, score=0.8)])
+                       [table_row(), result(TARGETS, rank=2, score=0.8)])
     assert found is not None and found.text.endswith("2020-2021: 0,6 %")
 
 

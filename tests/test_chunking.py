@@ -75,10 +75,39 @@ def test_table_rows_are_their_own_chunks():
     dropout = next(c for c in rows if c.rendered.startswith("Học sinh bỏ học › Học sinh THCS"))
     assert dropout.rendered == "Học sinh bỏ học › Học sinh THCS (Tỷ lệ %): 2019-2020: 0,43 %; 2020-2021: 0,6 %"
     assert dropout.display == dropout.rendered and dropout.section == "III. CHỈ TIÊU PHẤN ĐẤU"
-    # no text chunk repeats a row's values; the header lines stay as text with the section heading
-    table_text = [c for c in chunks if c.kind == "text" and c.section == "III. CHỈ TIÊU PHẤN ĐẤU"]
-    assert [c.text.split("\n")[:2] for c in table_text] == [["III. CHỈ TIÊU PHẤN ĐẤU", "STT"]]
-    assert "0,43 %" not in table_text[0].text
+    # no text chunk repeats a row's values, and the header lines are no passage of their own
+    in_table = [c for c in chunks if c.section == "III. CHỈ TIÊU PHẤN ĐẤU" and c.kind != "table_row"]
+    assert [(c.kind, c.text.split()) for c in in_table] == [
+        ("heading", ["III.", "CHỈ", "TIÊU", "PHẤN", "ĐẤU"]),
+        ("heading", ["STT", "Nội", "dung", "Tỷ", "lệ", "%", "2019-2020", "2020-2021"])]
+
+
+@pytest.mark.parametrize("name", ["quan11-phuong-huong-thcs-2020-2021.txt", "quan11-phuong-huong-nganh-2020-2021.txt"])
+def test_a_table_s_heading_and_column_headers_are_kept_but_not_passages(name):
+    """Issue 12: "CHỈ TIÊU PHẤN ĐẤU NĂM HỌC 2020-2021 / STT / Nội dung / Tỷ lệ % / 2019-2020 / 2020-2021" ranked as
+    a passage for "STEM requirements 2020-2021"; its words travel with every row (section path, headers)."""
+    doc = seed_doc(name)
+    chunks = chunk_document(doc, words, 200)
+    headers = [c for c in chunks if c.text.startswith("STT")]
+    assert len(headers) == 1 and headers[0].kind == "heading"
+    assert headers[0].start == doc.tables[0].head_start and headers[0].end == doc.tables[0].head_end
+    retrievable = [c for c in chunks if c.kind != "heading"]
+    assert not [c for c in retrievable if "STT" in c.text.split() or c.text.strip() == c.section.split(" › ")[-1]]
+    rows = [c for c in chunks if c.kind == "table_row"]
+    assert all("2020-2021" in c.rendered and c.section for c in rows)       # the header lives on in each row
+
+
+def test_a_lead_in_above_a_table_stays_a_passage_and_a_tab_header_is_not():
+    text = ("1. Chỉ tiêu\nChỉ tiêu cụ thể như sau:\nNội dung\n2019-2020\n2020-2021\n1\nHọc sinh giỏi\n10 %\n12 %\n"
+            "2\nHọc sinh khá\n40 %\n42 %\n\n2. Bảng\nTrường\tSố lớp\tSố học sinh\nTrường A\t12\t480\n"
+            "Trường B\t10\t400")
+    doc = make_doc(text)
+    chunks = chunk_document(doc, words, 200)
+    assert [(c.kind, c.text) for c in chunks if c.kind != "table_row"] == [
+        ("text", "1. Chỉ tiêu\nChỉ tiêu cụ thể như sau:"),          # the lead-in is read, with its heading
+        ("heading", "Nội dung\n2019-2020\n2020-2021"),
+        ("heading", "2. Bảng"),                                     # a heading over nothing but a table
+        ("heading", "Trường\tSố lớp\tSố học sinh")]
 
 
 def test_footnotes_are_their_own_chunks():

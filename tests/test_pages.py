@@ -146,19 +146,31 @@ def test_error_and_upload_pages_escape() -> None:
 
 
 def test_answer_box_marks_the_span_and_cites() -> None:
-    passage = result(text="Học sinh bỏ học › Học sinh THCS: 2019-2020: 0,43 %; 2020-2021: 0,6 %",
-                     highlights=[(0, 15)], kind="table_row")
-    span = (passage["text"].index("0,6 %"), passage["text"].index("0,6 %") + 5)
+    row = "Học sinh bỏ học › Học sinh THCS: 2019-2020: 0,43 %; 2020-2021: 0,6 %"
+    cells = "Học sinh bỏ học:\nHọc sinh THCS\n0,43 %\n0,6 %"
+    passage = result(text=cells, highlights=[(0, 15)], kind="table_row", display=row,
+                     display_highlights=[(0, 15)])
+    span = (cells.index("0,6 %"), cells.index("0,6 %") + 5)
+    shown = (row.index("0,6 %"), row.index("0,6 %") + 5)
     ask = {"question": "Tỷ lệ học sinh THCS bỏ học năm học 2020-2021 là bao nhiêu?", "took_ms": 20.0,
-           "answer": {"text": "0,6 %", "span": span, "passage": passage}, "confidence": 0.9,
-           "citations": [passage]}
+           "answer": {"text": "0,6 %", "span": span, "display_span": shown, "passage": passage},
+           "confidence": 0.9, "citations": [passage]}
     state = pages.search_state(ask["question"])
     html = pages.render_search(state, response([passage], q=ask["question"]), ask)
     assert 'class="answer"' in html
     box = html[html.index('class="answer"'):html.index("</section>")]
     assert '<mark class="answer-span">0,6 %</mark>' in box
+    assert "2019-2020: 0,43 %" in box                   # the row is shown with its column headers
     assert "897/PH-GDĐT" in box
     assert "/documents/d1?start=1200&amp;end=" in box and "#passage" in box
+    results = html[html.index('class="results"'):]
+    assert "2020-2021: 0,6 %" in results and "<mark>Học sinh bỏ học</mark>" in results
+
+
+def test_a_text_passage_is_shown_as_its_text_with_its_highlights() -> None:
+    html = pages.render_search(pages.search_state("bỏ học"), response([result(highlights=[(20, 26)])]))
+    results = html[html.index('class="results"'):]
+    assert "<mark>bỏ học</mark>" in results and TEXT[:10] in results
 
 
 def test_no_answer_box_without_answer() -> None:
