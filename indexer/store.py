@@ -2,16 +2,19 @@
 
 An index folder holds generations and a pointer:
 
-    INDEX/CURRENT              -> "gen-20261122T190501-1234"  (replaced atomically with os.replace)
+    INDEX/CURRENT                 -> "gen-20261122T190501-1234"  (replaced atomically with os.replace)
     INDEX/gen-.../manifest.json   format version, embedder, normalizer/analyzer versions, files, counts
-    INDEX/gen-.../docs.sqlite     documents and chunks (chunk row i <-> vector i <-> BM25 doc i)
-    INDEX/gen-.../vectors.npy     float32 embeddings, kept so incremental builds reuse them
-    INDEX/gen-.../vectors.faiss   the FAISS index built from them
-    INDEX/gen-.../bm25_accented/, bm25_folded/   bm25s indexes (with and without diacritics)
+    INDEX/gen-.../docs.sqlite     documents (doc_row) and chunks (row i <-> vector i <-> BM25 doc i)
+    INDEX/gen-.../vectors.npy     float32 embeddings: memory-mapped for exact scores, reused by incremental builds
+    INDEX/gen-.../vectors.faiss   the FAISS index that picks dense candidates (exact or IVF, see FAISS_TYPES)
+    INDEX/gen-.../chunk_doc.npy, retrievable.npy   per chunk row: its document row, and "not a heading"
+    INDEX/gen-.../bm25_accented/, bm25_folded/     bm25s indexes (with and without diacritics), memory-mapped
     INDEX/gen-.../<name>.json     auxiliary models (e.g. the diacritic restorer)
 
 A build writes a complete new generation beside the old one and only then moves the pointer, so a
-run killed at any moment leaves the previous generation untouched and in use.
+run killed at any moment leaves the previous generation untouched and in use. A loaded generation is
+the local retrieval backend (search_api.backend): texts and metadata stay in SQLite and are read per
+query, postings and vectors are memory-mapped, and only FAISS and the metadata columns sit in memory.
 """
 from __future__ import annotations
 
@@ -22,21 +25,32 @@ import logging
 import os
 import shutil
 import sqlite3
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 
+from indexer import ranking
 from indexer.analyze import folded
+from indexer.columns import DocColumns
 from indexer.errors import IndexMismatch, IndexMissing, TracuuError
-from indexer.types import Chunk, DocMeta, Document, Footnote, Section, TableRow
+from indexer.types import Chunk, DocMeta, Document, Filters, Footnote, Section, TableRow
 
-FORMAT_VERSION = 1
-FAISS_TYPES = ("flat", "hnsw")
+FORMAT_VERSION = 2           # 2: doc rows, metadata columns, per-chunk arrays, IVF; memory-mapped reads
+FAISS_TYPES = ("auto", "flat", "ivf", "hnsw")
+# "auto" is exact (IndexFlatIP) below this many chunks and IVF at or above it. Measured on the 2-core
+# machine (README, bench-scale): one exact query costs ~0.1 ms per 1,000 chunks, IVF ~1 ms at any size.
+ANN_MIN_CHUNKS = 50_000
+IVF_NPROBE = 24              # lists searched per query; recall@10 after exact rescoring is in the bench table
+ANN_OVERFETCH = 2            # an ANN route asks FAISS for twice the candidates and keeps the exact best
+EXACT_FILTER_ROWS = 4096     # a filter this narrow is scored exactly from the vectors, whatever the index type
 _POINTER = "CURRENT"
+_SQL_BATCH = 900             # ids per "IN (...)" (below SQLite's smallest variable limit)
 
 
 @dataclass
@@ -79,6 +93,15 @@ def build_lock(index_dir: Path) -> Iterator[None]:
         yield
 
 
+def faiss_kind(requested: str, chunks: int) -> str:
+    """The vector index a build of `chunks` rows gets: "auto" picks exact or IVF by size."""
+    if requested not in FAISS_TYPES:
+        raise TracuuError(f"unknown faiss index type {requested!r} (choose from {', '.join(FAISS_TYPES)})")
+    if requested == "auto":
+        return "ivf" if chunks >= ANN_MIN_CHUNKS else "flat"
+    return requested if chunks or requested != "ivf" else "flat"  # IVF cannot train on nothing
+
+
 def write_index(index_dir: Path, data: IndexData, manifest: Manifest) -> Path:
     """Write a complete generation, then atomically point CURRENT at it; returns the generation path."""
     index_dir.mkdir(parents=True, exist_ok=True)
@@ -86,13 +109,18 @@ def write_index(index_dir: Path, data: IndexData, manifest: Manifest) -> Path:
     partial = index_dir / f"{name}.partial"
     partial.mkdir()
     manifest.documents, manifest.chunks = len(data.documents), len(data.chunks)
+    manifest.faiss_type = faiss_kind(manifest.faiss_type, len(data.chunks))
     manifest.built_at = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-    _write_sqlite(partial / "docs.sqlite", data)
+    doc_rows = _write_sqlite(partial / "docs.sqlite", data)
+    np.save(partial / "chunk_doc.npy", np.asarray([doc_rows[c.doc_id] for c in data.chunks], dtype=np.int32))
+    np.save(partial / "retrievable.npy", np.asarray([c.kind != "heading" for c in data.chunks], dtype=bool))
     vectors = np.ascontiguousarray(data.vectors, dtype=np.float32).reshape(len(data.chunks), manifest.dim)
     np.save(partial / "vectors.npy", vectors)
     _write_faiss(partial / "vectors.faiss", vectors, manifest.faiss_type)
     _write_bm25(partial / "bm25_accented", data.tokens)
-    _write_bm25(partial / "bm25_folded", [folded(t) for t in data.tokens])
+    memo: dict[str, str] = {}  # one folded string per distinct token, not one per occurrence
+    _write_bm25(partial / "bm25_folded", ([memo.get(t) or memo.setdefault(t, folded([t])[0]) for t in tokens]
+                                          for tokens in data.tokens))
     for aux_name, payload in data.aux.items():
         (partial / f"{aux_name}.json").write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
     (partial / "manifest.json").write_text(
@@ -118,8 +146,9 @@ def current_generation(index_dir: Path) -> Path | None:
     return generation if (generation / "manifest.json").is_file() else None
 
 
-def read_manifest(index_dir: Path) -> Manifest | None:
-    generation = current_generation(index_dir)
+def read_manifest(index_dir: Path, generation: Path | None = None) -> Manifest | None:
+    """The manifest of `generation` (default: the current one), checked to be of this tracuu's format."""
+    generation = generation or current_generation(index_dir)
     if generation is None:
         return None
     raw = json.loads((generation / "manifest.json").read_text(encoding="utf-8"))
@@ -132,17 +161,20 @@ def read_manifest(index_dir: Path) -> Manifest | None:
 
 
 class IndexReader:
-    """A loaded generation: FAISS + both BM25 fields in memory, chunks in memory, texts in SQLite."""
+    """A loaded generation, and the local retrieval backend (the search_api.backend.Backend protocol).
+
+    In memory: the FAISS index and the metadata columns. Memory-mapped: vectors, BM25 postings and the
+    per-chunk arrays. Read per query from SQLite: passages and document metadata.
+    """
 
     def __init__(self, index_dir: Path, expected_embedder: str | None = None) -> None:
-        import bm25s
         import faiss
 
-        generation = current_generation(index_dir)
+        generation = current_generation(index_dir)  # read once: a concurrent swap cannot mix generations
         if generation is None:
             raise IndexMissing(f"no index at {index_dir}; build one with `tracuu index --index {index_dir}`")
         self.path = generation
-        manifest = read_manifest(index_dir)
+        manifest = read_manifest(index_dir, generation)
         assert manifest is not None  # current_generation() just found it
         if expected_embedder and manifest.embedder != expected_embedder:
             raise IndexMismatch(
@@ -151,30 +183,105 @@ class IndexReader:
                 f"`tracuu index --rebuild --model {expected_embedder}`"
             )
         self.manifest = manifest
+        self.size = manifest.chunks
         self.faiss_index = faiss.read_index(str(generation / "vectors.faiss"))
-        self.bm25_accented = bm25s.BM25.load(str(generation / "bm25_accented"))
-        self.bm25_folded = bm25s.BM25.load(str(generation / "bm25_folded"))
+        if manifest.faiss_type == "ivf":
+            faiss.extract_index_ivf(self.faiss_index).nprobe = IVF_NPROBE
+        self._vectors = np.load(generation / "vectors.npy", mmap_mode="r")
+        self._chunk_doc = np.load(generation / "chunk_doc.npy", mmap_mode="r")
+        self.retrievable = np.load(generation / "retrievable.npy", mmap_mode="r")
+        self._bm25 = [ranking.Postings(_load_bm25(generation / name)) for name in ("bm25_accented", "bm25_folded")]
         self._db = sqlite3.connect(f"file:{generation / 'docs.sqlite'}?mode=ro", uri=True, check_same_thread=False)
-        self.chunks: list[Chunk] = [_chunk_from_row(row) for row in self._db.execute(_CHUNK_SELECT)]
-        self.documents: dict[str, Document] = {
-            d.doc_id: d for d in (_document_from_row(row, with_text=False) for row in self._db.execute(_DOC_SELECT))
-        }
+        self._db_lock = threading.Lock()
+        self.columns = DocColumns(self._sql("SELECT issuer, doc_type, date, school_years FROM documents "
+                                            "ORDER BY doc_row"))
+        self._allowed = lru_cache(maxsize=16)(self._allowed_rows)
 
-    def dense_search(self, query_vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Inner-product (cosine, vectors are unit length) top-k: (scores, row ids), -1 where fewer."""
-        k = max(1, min(k, len(self.chunks)))
-        return self.faiss_index.search(np.ascontiguousarray(query_vectors, dtype=np.float32), k)
+    # -- retrieval (the Backend protocol) ----------------------------------------------------------
+
+    def lexical(self, accented: Sequence[str], folded_tokens: Sequence[str], k: int,
+                filters: Filters = Filters()) -> tuple[np.ndarray, np.ndarray]:
+        """The k best BM25 rows (accented + folded fields) within the filters, score > 0, best first."""
+        scores = self._bm25[0].scores(accented, self.size)
+        scores += self._bm25[1].scores(folded_tokens, self.size)
+        allowed = self._allowed(filters)
+        if allowed is not None:
+            scores *= allowed
+        rows = ranking.top_rows(scores, k, positive=True)
+        return rows, scores[rows]
+
+    def lexical_at(self, accented: Sequence[str], folded_tokens: Sequence[str], rows: np.ndarray) -> np.ndarray:
+        """BM25 scores of given rows (looked up in the postings, no full scan)."""
+        return self._bm25[0].scores_at(accented, rows) + self._bm25[1].scores_at(folded_tokens, rows)
+
+    def dense(self, vector: np.ndarray, k: int, filters: Filters = Filters()) -> tuple[np.ndarray, np.ndarray]:
+        """The k rows of highest cosine within the filters, best first: FAISS picks, the vectors score."""
+        allowed = self._allowed(filters)
+        count = self.size if allowed is None else int(np.count_nonzero(allowed))
+        if count == 0 or k <= 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        if allowed is not None and count <= max(EXACT_FILTER_ROWS, k * ANN_OVERFETCH):
+            rows = np.flatnonzero(allowed)  # as few rows as FAISS would return: score them all exactly
+        else:
+            rows = self._faiss_rows(vector, k, allowed, count)
+        scores = self.dense_at(vector, rows)
+        order = np.lexsort((rows, -scores))[:k]
+        return rows[order], scores[order]
+
+    def dense_at(self, vector: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Cosine of given rows, from the memory-mapped vectors (exact whatever the FAISS index type)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if len(rows) == 0:
+            return np.zeros(0, dtype=np.float32)
+        return (np.asarray(self._vectors[rows]) @ np.asarray(vector, dtype=np.float32).reshape(-1)).astype(np.float32)
+
+    def facets(self, filters: Filters = Filters()) -> dict[str, dict[str, int]]:
+        """Documents per school year, issuer and type within the filters (see DocColumns.facets)."""
+        return self.columns.facets(filters, self._doc_row(filters.doc_id))
+
+    # -- payloads ----------------------------------------------------------------------------------
+
+    def chunks(self, rows: Iterable[int]) -> dict[int, Chunk]:
+        """The passages at given rows."""
+        out = {}
+        for batch in _batches(sorted({int(r) for r in rows})):
+            marks = ",".join("?" * len(batch))
+            for row in self._sql(f"{_CHUNK_SELECT} WHERE row IN ({marks})", batch):
+                out[row[0]] = _chunk_from_row(row[1:])
+        return out
+
+    def documents(self, doc_ids: Iterable[str]) -> dict[str, Document]:
+        """Metadata, outline and pages of given documents (not their text)."""
+        out = {}
+        for batch in _batches(sorted(set(doc_ids))):
+            marks = ",".join("?" * len(batch))
+            for row in self._sql(f"{_DOC_SELECT} WHERE doc_id IN ({marks})", batch):
+                out[row[0]] = _document_from_row(row, with_text=False)
+        return out
+
+    def list_documents(self) -> list[Document]:
+        """Every document's metadata (not its text), by source."""
+        return [_document_from_row(row, with_text=False) for row in self._sql(f"{_DOC_SELECT} ORDER BY source")]
 
     def document(self, doc_id: str) -> Document | None:
         """The full document, including its normalized text."""
-        row = self._db.execute(_DOC_SELECT_FULL + " WHERE doc_id = ?", (doc_id,)).fetchone()
-        return _document_from_row(row, with_text=True) if row else None
+        rows = self._sql(_DOC_SELECT_FULL + " WHERE doc_id = ?", (doc_id,))
+        return _document_from_row(rows[0], with_text=True) if rows else None
+
+    def iter_chunks(self) -> Iterator[Chunk]:
+        """Every passage in row order, streamed (tools, eval and tests; the query path reads by row)."""
+        for start in range(0, self.size, 10_000):
+            found = self.chunks(range(start, min(start + 10_000, self.size)))
+            yield from (found[r] for r in sorted(found))
+
+    def doc_chunks(self, doc_id: str) -> tuple[list[int], list[Chunk], list[list[str]]]:
+        """Rows, passages and BM25 tokens of one document (an incremental build carries them over)."""
+        found = self._sql(f"SELECT row, tokens, {_CHUNK_COLUMNS} FROM chunks WHERE doc_id = ? ORDER BY row",
+                          (doc_id,))
+        return [r[0] for r in found], [_chunk_from_row(r[2:]) for r in found], [json.loads(r[1]) for r in found]
 
     def vectors(self) -> np.ndarray:
-        return np.load(self.path / "vectors.npy", mmap_mode="r")
-
-    def tokens(self) -> list[list[str]]:
-        return [json.loads(row[0]) for row in self._db.execute("SELECT tokens FROM chunks ORDER BY row")]
+        return self._vectors
 
     def aux(self, name: str) -> Any | None:
         path = self.path / f"{name}.json"
@@ -183,48 +290,95 @@ class IndexReader:
     def close(self) -> None:
         self._db.close()
 
+    # -- internals ---------------------------------------------------------------------------------
+
+    def _sql(self, query: str, args: Sequence[Any] = ()) -> list[tuple]:
+        with self._db_lock:  # one connection shared by the server's threads
+            return self._db.execute(query, args).fetchall()
+
+    def _doc_row(self, doc_id: str | None) -> int | None:
+        if not doc_id:
+            return None
+        found = self._sql("SELECT doc_row FROM documents WHERE doc_id = ?", (doc_id,))
+        return found[0][0] if found else -1
+
+    def _allowed_rows(self, filters: Filters) -> np.ndarray | None:
+        """Chunk rows within the filters (None: all), cached per filter value for repeated searches."""
+        docs = self.columns.mask(filters, self._doc_row(filters.doc_id))
+        if docs is None:
+            return None
+        allowed = docs[self._chunk_doc]
+        allowed.flags.writeable = False
+        return allowed
+
+    def _faiss_rows(self, vector: np.ndarray, k: int, allowed: np.ndarray | None, count: int) -> np.ndarray:
+        """Candidate rows from FAISS, restricted to `allowed` with a bitmap selector when filtered."""
+        import faiss
+
+        kind = self.manifest.faiss_type
+        fetch = min(count, k * (ANN_OVERFETCH if kind != "flat" else 1))
+        query = np.ascontiguousarray(np.asarray(vector, dtype=np.float32).reshape(1, -1))
+        if allowed is None:
+            _, found = self.faiss_index.search(query, fetch)
+        else:
+            bits = np.packbits(allowed, bitorder="little")
+            selector = faiss.IDSelectorBitmap(len(allowed), faiss.swig_ptr(bits))
+            if kind == "ivf":
+                # a filter keeping a share s of the rows probes 1/s times more lists, so about as many
+                # allowed vectors are compared as an unfiltered search compares: exact at the limit
+                ivf = faiss.extract_index_ivf(self.faiss_index)
+                probes = min(ivf.nlist, int(np.ceil(IVF_NPROBE * self.size / count)))
+                params = faiss.SearchParametersIVF(sel=selector, nprobe=probes)
+            elif kind == "hnsw":
+                params = faiss.SearchParametersHNSW(sel=selector, efSearch=max(64, int(64 * self.size / count)))
+            else:
+                params = faiss.SearchParameters(sel=selector)
+            _, found = self.faiss_index.search(query, fetch, params=params)
+        found = found[0]
+        return found[found >= 0].astype(np.int64)
+
 
 # --- writing helpers -------------------------------------------------------------------------
 
 _SCHEMA = """
-CREATE TABLE documents (doc_id TEXT PRIMARY KEY, source TEXT UNIQUE, sha256 TEXT, text TEXT, meta TEXT,
-                        sections TEXT, tables TEXT, footnotes TEXT, pages TEXT);
-CREATE TABLE chunks (row INTEGER PRIMARY KEY, chunk_id TEXT UNIQUE, doc_id TEXT, ordinal INTEGER,
+CREATE TABLE documents (doc_row INTEGER PRIMARY KEY, doc_id TEXT UNIQUE, source TEXT UNIQUE, sha256 TEXT,
+                        text TEXT, meta TEXT, sections TEXT, tables TEXT, footnotes TEXT, pages TEXT,
+                        issuer TEXT, doc_type TEXT, date TEXT, school_years TEXT);
+CREATE TABLE chunks (row INTEGER PRIMARY KEY, chunk_id TEXT UNIQUE, doc_id TEXT, doc_row INTEGER, ordinal INTEGER,
                      section TEXT, start INTEGER, "end" INTEGER, page INTEGER, text TEXT, kind TEXT,
                      rendered TEXT, context TEXT, tokens TEXT);
 CREATE INDEX chunks_doc ON chunks(doc_id);
 """
-_DOC_SELECT = "SELECT doc_id, source, sha256, meta, sections, tables, footnotes, pages FROM documents ORDER BY source"
-_DOC_SELECT_FULL = "SELECT doc_id, source, sha256, meta, sections, tables, footnotes, pages, text FROM documents"
-_CHUNK_SELECT = (
-    'SELECT chunk_id, doc_id, ordinal, section, start, "end", page, text, kind, rendered, context '
-    "FROM chunks ORDER BY row"
-)
+_DOC_COLUMNS = "doc_id, source, sha256, meta, sections, tables, footnotes, pages"
+_DOC_SELECT = f"SELECT {_DOC_COLUMNS} FROM documents"
+_DOC_SELECT_FULL = f"SELECT {_DOC_COLUMNS}, text FROM documents"
+_CHUNK_COLUMNS = 'chunk_id, doc_id, ordinal, section, start, "end", page, text, kind, rendered, context'
+_CHUNK_SELECT = f"SELECT row, {_CHUNK_COLUMNS} FROM chunks"
 
 
-def _write_sqlite(path: Path, data: IndexData) -> None:
+def _write_sqlite(path: Path, data: IndexData) -> dict[str, int]:
+    """Documents and chunks into SQLite; returns each document's row."""
+    doc_rows = {d.doc_id: i for i, d in enumerate(data.documents)}
     db = sqlite3.connect(path)
     try:
         db.executescript(_SCHEMA)
         db.executemany(
-            "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?)",
-            [
-                (d.doc_id, d.source, d.sha256, d.text, _dump(d.meta), _dump(d.sections), _dump(d.tables),
-                 _dump(d.footnotes), json.dumps(d.pages))
-                for d in data.documents
-            ],
+            "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            ((i, d.doc_id, d.source, d.sha256, d.text, _dump(d.meta), _dump(d.sections), _dump(d.tables),
+              _dump(d.footnotes), json.dumps(d.pages), d.meta.issuer, d.meta.doc_type, d.meta.date,
+              json.dumps(list(d.meta.school_years), ensure_ascii=False))
+             for i, d in enumerate(data.documents)),
         )
         db.executemany(
-            "INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            [
-                (i, c.chunk_id, c.doc_id, c.ordinal, c.section, c.start, c.end, c.page, c.text, c.kind,
-                 c.rendered, c.context, json.dumps(tokens, ensure_ascii=False))
-                for i, (c, tokens) in enumerate(zip(data.chunks, data.tokens, strict=True))
-            ],
+            "INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            ((i, c.chunk_id, c.doc_id, doc_rows[c.doc_id], c.ordinal, c.section, c.start, c.end, c.page, c.text,
+              c.kind, c.rendered, c.context, json.dumps(tokens, ensure_ascii=False))
+             for i, (c, tokens) in enumerate(zip(data.chunks, data.tokens, strict=True))),
         )
         db.commit()
     finally:
         db.close()
+    return doc_rows
 
 
 def _write_faiss(path: Path, vectors: np.ndarray, faiss_type: str) -> None:
@@ -232,7 +386,15 @@ def _write_faiss(path: Path, vectors: np.ndarray, faiss_type: str) -> None:
 
     dim = vectors.shape[1]
     if faiss_type == "flat":
-        index = faiss.IndexFlatIP(dim)  # exact: the default, fine up to ~10^5 chunks on a laptop
+        index = faiss.IndexFlatIP(dim)
+    elif faiss_type == "ivf":
+        # IVF with 8-bit scalar codes: a quarter of the float vectors in memory; candidates are
+        # rescored exactly from vectors.npy, so the codes only choose, they never score
+        lists = int(np.clip(round(np.sqrt(len(vectors))), 1, 4096))
+        lists = max(1, min(lists, len(vectors) // 39))  # FAISS wants ~39 training points per list
+        index = faiss.index_factory(dim, f"IVF{lists},SQ8", faiss.METRIC_INNER_PRODUCT)
+        step = max(1, len(vectors) // (lists * 40))  # ~40 training points per list, spread over the rows
+        index.train(np.ascontiguousarray(vectors[::step]))
     elif faiss_type == "hnsw":
         index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = 80
@@ -244,16 +406,24 @@ def _write_faiss(path: Path, vectors: np.ndarray, faiss_type: str) -> None:
     faiss.write_index(index, str(path))
 
 
-def _write_bm25(path: Path, tokens: list[list[str]]) -> None:
+def _write_bm25(path: Path, tokens: Iterable[list[str]]) -> None:
     import bm25s
 
     logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every build at DEBUG to the root handler
 
     retriever = bm25s.BM25(k1=1.2, b=0.75)
+    corpus = list(tokens)
     # An empty corpus still gets a valid index: one empty pseudo-document is never returned
     # because the reader only maps rows < len(chunks).
-    retriever.index(tokens if tokens else [[""]], show_progress=False)
+    retriever.index(corpus if corpus else [[""]], show_progress=False)
     retriever.save(str(path))
+
+
+def _load_bm25(path: Path) -> Any:
+    import bm25s
+
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    return bm25s.BM25.load(str(path), mmap=True)
 
 
 def _fsync_tree(folder: Path) -> None:
@@ -274,6 +444,11 @@ def _dump(value: Any) -> str:
     if dataclasses.is_dataclass(value):
         return json.dumps(dataclasses.asdict(value), ensure_ascii=False)
     return json.dumps([dataclasses.asdict(v) for v in value], ensure_ascii=False)
+
+
+def _batches(values: list, size: int = _SQL_BATCH) -> Iterator[list]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 # --- reading helpers -------------------------------------------------------------------------

@@ -1,13 +1,15 @@
 """The JSON contract of DESIGN.md as pydantic models: input and output schemas are separate classes."""
 from __future__ import annotations
 
-from typing import Literal
+from datetime import date
+from typing import Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from search_api.query import MAX_QUERY_CHARS
 
 Mode = Literal["hybrid", "lexical", "dense"]
+_Dated = TypeVar("_Dated", "SearchParams", "AskParams")
 MAX_K = 100
 
 
@@ -23,6 +25,12 @@ class SearchParams(BaseModel):
     issuer: str | None = Field(None, max_length=200, description="Lọc theo cơ quan ban hành")
     doc_type: str | None = Field(None, max_length=100, description="Lọc theo loại văn bản")
     doc_id: str | None = Field(None, max_length=64, description="Chỉ tìm trong một văn bản")
+    date_from: date | None = Field(None, description="Ban hành từ ngày (YYYY-MM-DD), tính cả ngày này")
+    date_to: date | None = Field(None, description="Ban hành đến ngày (YYYY-MM-DD), tính cả ngày này")
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> "SearchParams":
+        return _date_range(self)
 
 
 class AskParams(BaseModel):
@@ -32,6 +40,20 @@ class AskParams(BaseModel):
     school_year: str | None = Field(None, max_length=20)
     issuer: str | None = Field(None, max_length=200)
     doc_type: str | None = Field(None, max_length=100)
+    date_from: date | None = Field(None, description="Ban hành từ ngày (YYYY-MM-DD)")
+    date_to: date | None = Field(None, description="Ban hành đến ngày (YYYY-MM-DD)")
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> "AskParams":
+        return _date_range(self)
+
+
+def _date_range(params: "_Dated") -> "_Dated":
+    """A range that ends before it starts is a mistake to report, not a silent empty result."""
+    if params.date_from and params.date_to and params.date_from > params.date_to:
+        raise ValueError(f"date_from {params.date_from} is after date_to {params.date_to} "
+                         "(ngày bắt đầu sau ngày kết thúc)")
+    return params
 
 
 class DocumentInfo(BaseModel):

