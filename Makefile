@@ -7,7 +7,7 @@ CHROMIUM := /usr/bin/chromium
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: serve test test-fast index eval bench browser clean
+.PHONY: serve test test-fast index eval bench bench-scale browser clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ eval: $(STAMP)
 
 bench: $(STAMP)
 	$(VENV)/bin/tracuu eval --benchmark ../shared/benchmarks/alqac-legal --report eval/reports/alqac-legal
+
+# builds archives of 10k, 100k and 1M passages (about 10 GB of RAM and disk while the 1M one is built)
+bench-scale: $(STAMP)
+	$(VENV)/bin/tracuu bench-scale --report eval/reports/bench-scale.json
 
 clean:
 	rm -rf $(VENV) .index test-artifacts .pytest_cache

@@ -35,11 +35,11 @@ from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 
-from indexer import ranking
+from indexer import ranking, records
 from indexer.analyze import folded
 from indexer.columns import DocColumns
 from indexer.errors import IndexMismatch, IndexMissing, TracuuError
-from indexer.types import Chunk, DocMeta, Document, Filters, Footnote, Section, TableRow
+from indexer.types import Chunk, Document, Filters
 
 FORMAT_VERSION = 2           # 2: doc rows, metadata columns, per-chunk arrays, IVF; memory-mapped reads
 FAISS_TYPES = ("auto", "flat", "ivf", "hnsw")
@@ -246,8 +246,8 @@ class IndexReader:
         out = {}
         for batch in _batches(sorted({int(r) for r in rows})):
             marks = ",".join("?" * len(batch))
-            for row in self._sql(f"{_CHUNK_SELECT} WHERE row IN ({marks})", batch):
-                out[row[0]] = _chunk_from_row(row[1:])
+            for row in self._sql(f"{records.CHUNK_SELECT} WHERE row IN ({marks})", batch):
+                out[row[0]] = records.chunk_from_row(row[1:])
         return out
 
     def documents(self, doc_ids: Iterable[str]) -> dict[str, Document]:
@@ -255,18 +255,19 @@ class IndexReader:
         out = {}
         for batch in _batches(sorted(set(doc_ids))):
             marks = ",".join("?" * len(batch))
-            for row in self._sql(f"{_DOC_SELECT} WHERE doc_id IN ({marks})", batch):
-                out[row[0]] = _document_from_row(row, with_text=False)
+            for row in self._sql(f"{records.DOC_SELECT} WHERE doc_id IN ({marks})", batch):
+                out[row[0]] = records.document_from_row(row, with_text=False)
         return out
 
     def list_documents(self) -> list[Document]:
         """Every document's metadata (not its text), by source."""
-        return [_document_from_row(row, with_text=False) for row in self._sql(f"{_DOC_SELECT} ORDER BY source")]
+        found = self._sql(f"{records.DOC_SELECT} ORDER BY source")
+        return [records.document_from_row(row, with_text=False) for row in found]
 
     def document(self, doc_id: str) -> Document | None:
         """The full document, including its normalized text."""
-        rows = self._sql(_DOC_SELECT_FULL + " WHERE doc_id = ?", (doc_id,))
-        return _document_from_row(rows[0], with_text=True) if rows else None
+        rows = self._sql(records.DOC_SELECT_FULL + " WHERE doc_id = ?", (doc_id,))
+        return records.document_from_row(rows[0], with_text=True) if rows else None
 
     def iter_chunks(self) -> Iterator[Chunk]:
         """Every passage in row order, streamed (tools, eval and tests; the query path reads by row)."""
@@ -276,9 +277,9 @@ class IndexReader:
 
     def doc_chunks(self, doc_id: str) -> tuple[list[int], list[Chunk], list[list[str]]]:
         """Rows, passages and BM25 tokens of one document (an incremental build carries them over)."""
-        found = self._sql(f"SELECT row, tokens, {_CHUNK_COLUMNS} FROM chunks WHERE doc_id = ? ORDER BY row",
-                          (doc_id,))
-        return [r[0] for r in found], [_chunk_from_row(r[2:]) for r in found], [json.loads(r[1]) for r in found]
+        query = f"SELECT row, tokens, {records.CHUNK_COLUMNS} FROM chunks WHERE doc_id = ? ORDER BY row"
+        found = self._sql(query, (doc_id,))
+        return [r[0] for r in found], [records.chunk_from_row(r[2:]) for r in found], [json.loads(r[1]) for r in found]
 
     def vectors(self) -> np.ndarray:
         return self._vectors
@@ -340,41 +341,15 @@ class IndexReader:
 
 # --- writing helpers -------------------------------------------------------------------------
 
-_SCHEMA = """
-CREATE TABLE documents (doc_row INTEGER PRIMARY KEY, doc_id TEXT UNIQUE, source TEXT UNIQUE, sha256 TEXT,
-                        text TEXT, meta TEXT, sections TEXT, tables TEXT, footnotes TEXT, pages TEXT,
-                        issuer TEXT, doc_type TEXT, date TEXT, school_years TEXT);
-CREATE TABLE chunks (row INTEGER PRIMARY KEY, chunk_id TEXT UNIQUE, doc_id TEXT, doc_row INTEGER, ordinal INTEGER,
-                     section TEXT, start INTEGER, "end" INTEGER, page INTEGER, text TEXT, kind TEXT,
-                     rendered TEXT, context TEXT, tokens TEXT);
-CREATE INDEX chunks_doc ON chunks(doc_id);
-"""
-_DOC_COLUMNS = "doc_id, source, sha256, meta, sections, tables, footnotes, pages"
-_DOC_SELECT = f"SELECT {_DOC_COLUMNS} FROM documents"
-_DOC_SELECT_FULL = f"SELECT {_DOC_COLUMNS}, text FROM documents"
-_CHUNK_COLUMNS = 'chunk_id, doc_id, ordinal, section, start, "end", page, text, kind, rendered, context'
-_CHUNK_SELECT = f"SELECT row, {_CHUNK_COLUMNS} FROM chunks"
-
-
 def _write_sqlite(path: Path, data: IndexData) -> dict[str, int]:
     """Documents and chunks into SQLite; returns each document's row."""
     doc_rows = {d.doc_id: i for i, d in enumerate(data.documents)}
     db = sqlite3.connect(path)
     try:
-        db.executescript(_SCHEMA)
-        db.executemany(
-            "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            ((i, d.doc_id, d.source, d.sha256, d.text, _dump(d.meta), _dump(d.sections), _dump(d.tables),
-              _dump(d.footnotes), json.dumps(d.pages), d.meta.issuer, d.meta.doc_type, d.meta.date,
-              json.dumps(list(d.meta.school_years), ensure_ascii=False))
-             for i, d in enumerate(data.documents)),
-        )
-        db.executemany(
-            "INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            ((i, c.chunk_id, c.doc_id, doc_rows[c.doc_id], c.ordinal, c.section, c.start, c.end, c.page, c.text,
-              c.kind, c.rendered, c.context, json.dumps(tokens, ensure_ascii=False))
-             for i, (c, tokens) in enumerate(zip(data.chunks, data.tokens, strict=True))),
-        )
+        db.executescript(records.SCHEMA)
+        db.executemany(records.DOC_INSERT, (records.document_row(i, d) for i, d in enumerate(data.documents)))
+        pairs = enumerate(zip(data.chunks, data.tokens, strict=True))
+        db.executemany(records.CHUNK_INSERT, (records.chunk_row(i, c, doc_rows[c.doc_id], t) for i, (c, t) in pairs))
         db.commit()
     finally:
         db.close()
@@ -440,38 +415,6 @@ def _remove_stale(index_dir: Path, keep: str) -> None:
             shutil.rmtree(path, ignore_errors=True)
 
 
-def _dump(value: Any) -> str:
-    if dataclasses.is_dataclass(value):
-        return json.dumps(dataclasses.asdict(value), ensure_ascii=False)
-    return json.dumps([dataclasses.asdict(v) for v in value], ensure_ascii=False)
-
-
 def _batches(values: list, size: int = _SQL_BATCH) -> Iterator[list]:
     for start in range(0, len(values), size):
         yield values[start : start + size]
-
-
-# --- reading helpers -------------------------------------------------------------------------
-
-
-def _chunk_from_row(row: tuple) -> Chunk:
-    chunk_id, doc_id, ordinal, section, start, end, page, text, kind, rendered, context = row
-    return Chunk(chunk_id, doc_id, ordinal, section, start, end, page, text, kind, rendered, context)
-
-
-def _document_from_row(row: tuple, with_text: bool) -> Document:
-    doc_id, source, sha256, meta, sections, tables, footnotes, pages = row[:8]
-    meta_raw = json.loads(meta)
-    meta_raw["school_years"] = tuple(meta_raw.get("school_years") or ())
-    meta_raw["references"] = tuple(meta_raw.get("references") or ())
-    return Document(
-        doc_id=doc_id,
-        source=source,
-        sha256=sha256,
-        text=row[8] if with_text else "",
-        meta=DocMeta(**meta_raw),
-        sections=tuple(Section(**{**s, "path": tuple(s["path"])}) for s in json.loads(sections)),
-        tables=tuple(TableRow(**{**t, "cells": tuple(tuple(c) for c in t["cells"])}) for t in json.loads(tables)),
-        footnotes=tuple(Footnote(**f) for f in json.loads(footnotes)),
-        pages=tuple(tuple(p) for p in json.loads(pages)),
-    )

@@ -67,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print the HTTP API's JSON body")
 
     sub.add_parser("eval", add_help=False, help="run the evaluation (see tracuu eval --help)")
+    sub.add_parser("bench-scale", add_help=False,
+                   help="build 10k/100k/1M-passage archives and measure them (see tracuu bench-scale --help)")
     return parser
 
 
@@ -79,6 +81,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from eval import runner
 
             return runner.main(args_list[1:])
+        if args_list[:1] == ["bench-scale"]:
+            from eval import scale
+
+            return scale.main(args_list[1:])
         parser = build_parser()
         args = parser.parse_args(args_list)
         if args.verb is None:
