@@ -22,7 +22,7 @@ CREATE TABLE chunks (row INTEGER PRIMARY KEY, chunk_id TEXT UNIQUE, doc_id TEXT,
 CREATE INDEX chunks_doc ON chunks(doc_id);
 """
 DOC_COLUMNS = "doc_id, source, sha256, meta, sections, tables, footnotes, pages"
-DOC_SELECT = f"SELECT {DOC_COLUMNS} FROM documents"
+DOC_META_SELECT = "SELECT doc_id, source, sha256, meta FROM documents"  # what a search result shows
 DOC_SELECT_FULL = f"SELECT {DOC_COLUMNS}, text FROM documents"
 CHUNK_COLUMNS = 'chunk_id, doc_id, ordinal, section, start, "end", page, text, kind, rendered, context'
 CHUNK_SELECT = f"SELECT row, {CHUNK_COLUMNS} FROM chunks"
@@ -55,18 +55,18 @@ def chunk_from_row(row: tuple) -> Chunk:
     return Chunk(chunk_id, doc_id, ordinal, section, start, end, page, text, kind, rendered, context)
 
 
-def document_from_row(row: tuple, with_text: bool) -> Document:
-    """A document from the DOC_COLUMNS of a row (and its text, when selected with DOC_SELECT_FULL)."""
-    doc_id, source, sha256, meta, sections, tables, footnotes, pages = row[:8]
+def document_from_row(row: tuple) -> Document:
+    """A document from a DOC_SELECT_FULL row, or its metadata alone from a DOC_META_SELECT row."""
+    doc_id, source, sha256, meta = row[:4]
     meta_raw = json.loads(meta)
     meta_raw["school_years"] = tuple(meta_raw.get("school_years") or ())
     meta_raw["references"] = tuple(meta_raw.get("references") or ())
-    return Document(
-        doc_id=doc_id,
-        source=source,
-        sha256=sha256,
-        text=row[8] if with_text else "",
-        meta=DocMeta(**meta_raw),
+    document = Document(doc_id=doc_id, source=source, sha256=sha256, text="", meta=DocMeta(**meta_raw))
+    if len(row) == 4:
+        return document
+    sections, tables, footnotes, pages, text = row[4:]
+    return dataclasses.replace(
+        document, text=text,
         sections=tuple(Section(**{**s, "path": tuple(s["path"])}) for s in json.loads(sections)),
         tables=tuple(TableRow(**{**t, "cells": tuple(tuple(c) for c in t["cells"])}) for t in json.loads(tables)),
         footnotes=tuple(Footnote(**f) for f in json.loads(footnotes)),

@@ -44,8 +44,9 @@ from indexer.types import Chunk, Document, Filters
 FORMAT_VERSION = 2           # 2: doc rows, metadata columns, per-chunk arrays, IVF; memory-mapped reads
 FAISS_TYPES = ("auto", "flat", "ivf", "hnsw")
 # "auto" is exact (IndexFlatIP) below this many chunks and IVF at or above it. Measured on the 2-core
-# machine (README, bench-scale): one exact query costs ~0.1 ms per 1,000 chunks, IVF ~1 ms at any size.
-ANN_MIN_CHUNKS = 50_000
+# machine (one thread, loaded): exact search 1.5 ms at 10k vectors, 15 ms at 20k (past the CPU cache),
+# 69 ms at 100k; IVF 0.3-0.7 ms at every size. Recall@10 of IVF is in the bench-scale table.
+ANN_MIN_CHUNKS = 20_000
 IVF_NPROBE = 24              # lists searched per query; recall@10 after exact rescoring is in the bench table
 ANN_OVERFETCH = 2            # an ANN route asks FAISS for twice the candidates and keeps the exact best
 EXACT_FILTER_ROWS = 4096     # a filter this narrow is scored exactly from the vectors, whatever the index type
@@ -251,23 +252,22 @@ class IndexReader:
         return out
 
     def documents(self, doc_ids: Iterable[str]) -> dict[str, Document]:
-        """Metadata, outline and pages of given documents (not their text)."""
+        """Metadata of given documents (not their text, outline or pages: see `document`)."""
         out = {}
         for batch in _batches(sorted(set(doc_ids))):
             marks = ",".join("?" * len(batch))
-            for row in self._sql(f"{records.DOC_SELECT} WHERE doc_id IN ({marks})", batch):
-                out[row[0]] = records.document_from_row(row, with_text=False)
+            for row in self._sql(f"{records.DOC_META_SELECT} WHERE doc_id IN ({marks})", batch):
+                out[row[0]] = records.document_from_row(row)
         return out
 
     def list_documents(self) -> list[Document]:
-        """Every document's metadata (not its text), by source."""
-        found = self._sql(f"{records.DOC_SELECT} ORDER BY source")
-        return [records.document_from_row(row, with_text=False) for row in found]
+        """Every document's metadata, by source."""
+        return [records.document_from_row(row) for row in self._sql(f"{records.DOC_META_SELECT} ORDER BY source")]
 
     def document(self, doc_id: str) -> Document | None:
         """The full document, including its normalized text."""
         rows = self._sql(records.DOC_SELECT_FULL + " WHERE doc_id = ?", (doc_id,))
-        return records.document_from_row(rows[0], with_text=True) if rows else None
+        return records.document_from_row(rows[0]) if rows else None
 
     def iter_chunks(self) -> Iterator[Chunk]:
         """Every passage in row order, streamed (tools, eval and tests; the query path reads by row)."""
@@ -318,6 +318,9 @@ class IndexReader:
 
         kind = self.manifest.faiss_type
         fetch = min(count, k * (ANN_OVERFETCH if kind != "flat" else 1))
+        # One query gains nothing from OpenMP threads, and on a busy machine their barriers cost 10x
+        # (measured: exact search of 10k vectors 14 ms with 2 threads, 1.5 ms with 1). Per calling thread.
+        faiss.omp_set_num_threads(1)
         query = np.ascontiguousarray(np.asarray(vector, dtype=np.float32).reshape(1, -1))
         if allowed is None:
             _, found = self.faiss_index.search(query, fetch)

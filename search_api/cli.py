@@ -45,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="files or folders (default: the folders recorded in the index, else corpus/)")
     index.add_argument("--rebuild", action="store_true", help="ignore the existing index and re-embed everything")
     index.add_argument("--faiss", choices=("auto", "flat", "ivf", "hnsw"), default="auto",
-                       help="vector index type (auto: exact below 50,000 passages, IVF above)")
+                       help="vector index type (auto: exact below 20,000 passages, IVF above)")
 
     serve = sub.add_parser("serve", parents=[common], help="web UI at /, API at /api, docs at /docs")
     serve.add_argument("--host", default="127.0.0.1")
