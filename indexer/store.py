@@ -31,7 +31,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Iterable, Iterator, NamedTuple, Sequence
 
 import numpy as np
 
@@ -161,6 +161,14 @@ def read_manifest(index_dir: Path, generation: Path | None = None) -> Manifest |
     return Manifest(**raw)
 
 
+class _Within(NamedTuple):
+    """The rows a filter keeps: as a mask (BM25), a count (FAISS effort) and packed bits (FAISS selector)."""
+
+    mask: np.ndarray
+    count: int
+    bits: np.ndarray
+
+
 class IndexReader:
     """A loaded generation, and the local retrieval backend (the search_api.backend.Backend protocol).
 
@@ -205,9 +213,9 @@ class IndexReader:
         """The k best BM25 rows (accented + folded fields) within the filters, score > 0, best first."""
         scores = self._bm25[0].scores(accented, self.size)
         scores += self._bm25[1].scores(folded_tokens, self.size)
-        allowed = self._allowed(filters)
-        if allowed is not None:
-            scores *= allowed
+        within = self._allowed(filters)
+        if within is not None:
+            scores *= within.mask
         rows = ranking.top_rows(scores, k, positive=True)
         return rows, scores[rows]
 
@@ -217,14 +225,14 @@ class IndexReader:
 
     def dense(self, vector: np.ndarray, k: int, filters: Filters = Filters()) -> tuple[np.ndarray, np.ndarray]:
         """The k rows of highest cosine within the filters, best first: FAISS picks, the vectors score."""
-        allowed = self._allowed(filters)
-        count = self.size if allowed is None else int(np.count_nonzero(allowed))
+        within = self._allowed(filters)
+        count = self.size if within is None else within.count
         if count == 0 or k <= 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        if allowed is not None and count <= max(EXACT_FILTER_ROWS, k * ANN_OVERFETCH):
-            rows = np.flatnonzero(allowed)  # as few rows as FAISS would return: score them all exactly
+        if within is not None and count <= max(EXACT_FILTER_ROWS, k * ANN_OVERFETCH):
+            rows = np.flatnonzero(within.mask)  # as few rows as FAISS would return: score them all exactly
         else:
-            rows = self._faiss_rows(vector, k, allowed, count)
+            rows = self._faiss_rows(vector, k, within)
         scores = self.dense_at(vector, rows)
         order = np.lexsort((rows, -scores))[:k]
         return rows[order], scores[order]
@@ -303,30 +311,30 @@ class IndexReader:
         found = self._sql("SELECT doc_row FROM documents WHERE doc_id = ?", (doc_id,))
         return found[0][0] if found else -1
 
-    def _allowed_rows(self, filters: Filters) -> np.ndarray | None:
+    def _allowed_rows(self, filters: Filters) -> _Within | None:
         """Chunk rows within the filters (None: all), cached per filter value for repeated searches."""
         docs = self.columns.mask(filters, self._doc_row(filters.doc_id))
         if docs is None:
             return None
-        allowed = docs[self._chunk_doc]
-        allowed.flags.writeable = False
-        return allowed
+        mask = docs[self._chunk_doc]
+        mask.flags.writeable = False
+        return _Within(mask, int(np.count_nonzero(mask)), np.packbits(mask, bitorder="little"))
 
-    def _faiss_rows(self, vector: np.ndarray, k: int, allowed: np.ndarray | None, count: int) -> np.ndarray:
-        """Candidate rows from FAISS, restricted to `allowed` with a bitmap selector when filtered."""
+    def _faiss_rows(self, vector: np.ndarray, k: int, within: _Within | None) -> np.ndarray:
+        """Candidate rows from FAISS, kept within a filter by a bitmap selector."""
         import faiss
 
         kind = self.manifest.faiss_type
+        count = self.size if within is None else within.count
         fetch = min(count, k * (ANN_OVERFETCH if kind != "flat" else 1))
         # One query gains nothing from OpenMP threads, and on a busy machine their barriers cost 10x
         # (measured: exact search of 10k vectors 14 ms with 2 threads, 1.5 ms with 1). Per calling thread.
         faiss.omp_set_num_threads(1)
         query = np.ascontiguousarray(np.asarray(vector, dtype=np.float32).reshape(1, -1))
-        if allowed is None:
+        if within is None:
             _, found = self.faiss_index.search(query, fetch)
         else:
-            bits = np.packbits(allowed, bitorder="little")
-            selector = faiss.IDSelectorBitmap(len(allowed), faiss.swig_ptr(bits))
+            selector = faiss.IDSelectorBitmap(len(within.mask), faiss.swig_ptr(within.bits))
             if kind == "ivf":
                 # a filter keeping a share s of the rows probes 1/s times more lists, so about as many
                 # allowed vectors are compared as an unfiltered search compares: exact at the limit
@@ -334,7 +342,7 @@ class IndexReader:
                 probes = min(ivf.nlist, int(np.ceil(IVF_NPROBE * self.size / count)))
                 params = faiss.SearchParametersIVF(sel=selector, nprobe=probes)
             elif kind == "hnsw":
-                params = faiss.SearchParametersHNSW(sel=selector, efSearch=max(64, int(64 * self.size / count)))
+                params = faiss.SearchParametersHNSW(sel=selector, efSearch=min(2048, int(64 * self.size / count)))
             else:
                 params = faiss.SearchParameters(sel=selector)
             _, found = self.faiss_index.search(query, fetch, params=params)

@@ -87,7 +87,7 @@ def test_filtered_dense_route_equals_brute_force_within_the_filter(tmp_path: Pat
     reader, vectors, _ = _index(tmp_path, 3000, faiss_type)
     filters = Filters(school_year="2019-2020", issuer="an lao")
     allowed = np.array([i % 4 == 1 and i % 3 == 1 for i in range(3000)])
-    assert reader._allowed(filters).tolist() == allowed.tolist()
+    assert reader._allowed(filters).mask.tolist() == allowed.tolist()
     query = vectors[0]  # far from most allowed rows: an unfiltered top 10 would hold none of them
     rows, _ = reader.dense(query, 10, filters)
     assert rows.tolist() == _brute(vectors, query, 10, allowed)
@@ -109,7 +109,7 @@ def test_lexical_route_equals_bm25s_and_rescoring_equals_the_full_scores(flat) -
     assert np.allclose(scores, expected[rows], rtol=1e-5)
     probe = np.array([0, 5, 17, 1999, 123])
     assert np.allclose(reader.lexical_at(query, folded(query), probe), expected[probe], rtol=1e-5)
-    allowed = reader._allowed(Filters(doc_type="thông báo"))
+    allowed = reader._allowed(Filters(doc_type="thông báo")).mask
     rows, _ = reader.lexical(query, folded(query), 2000, Filters(doc_type="thong bao"))
     assert set(rows.tolist()) == {r for r in np.flatnonzero(allowed) if expected[r] > 0}
     assert reader.lexical(["không", "có"], ["khong", "co"], 10)[0].tolist() == []
