@@ -16,15 +16,31 @@ import numpy as np
 
 
 @lru_cache(maxsize=1)
-def _accumulate() -> Callable[..., np.ndarray]:
-    """bm25s's own scoring loop, compiled once per process with numba (bm25s compiles it per index)."""
-    from bm25s.scoring import _compute_relevance_from_scores_jit_ready
+def _kernels() -> tuple[Callable[..., None], Callable[..., None]]:
+    """The two postings loops, compiled once per process with numba (bm25s's own accelerator).
 
-    try:
-        from numba import njit
-    except ImportError:  # numba is a dependency; without it the loop still runs, slowly
-        return _compute_relevance_from_scores_jit_ready
-    return njit(nogil=True)(_compute_relevance_from_scores_jit_ready)
+    `add` is bm25s's scoring loop writing into a given array, so two fields share one accumulator;
+    `add_at` binary-searches each token's postings for given rows (rows ascending within a token
+    are what bm25s's CSC layout guarantees)."""
+    from numba import njit
+
+    @njit(nogil=True)
+    def add(out, data, indptr, indices, ids):  # type: ignore[no-untyped-def]
+        for t in ids:
+            for j in range(indptr[t], indptr[t + 1]):
+                out[indices[j]] += data[j]
+
+    @njit(nogil=True)
+    def add_at(out, data, indptr, indices, ids, rows):  # type: ignore[no-untyped-def]
+        for t in ids:
+            start, end = indptr[t], indptr[t + 1]
+            docs = indices[start:end]
+            for j in range(len(rows)):
+                at = np.searchsorted(docs, rows[j])
+                if at < end - start and docs[at] == rows[j]:
+                    out[j] += data[start + at]
+
+    return add, add_at
 
 
 class Postings:
@@ -37,39 +53,34 @@ class Postings:
         self.indices = np.asarray(bm25.scores["indices"])
         self.indptr = np.asarray(bm25.scores["indptr"])
         self.num_docs = int(bm25.scores["num_docs"])
-        self.dtype = np.dtype(bm25.dtype)
 
     def ids(self, tokens: Sequence[str]) -> np.ndarray:
         """Vocabulary ids of the tokens the field knows, repeats kept (a repeated query word counts twice)."""
         return np.asarray([self.vocab[t] for t in tokens if t in self.vocab], dtype=np.int64)
 
-    def scores(self, tokens: Sequence[str], size: int) -> np.ndarray:
-        """BM25 score of every row < size (a fresh, writable float32 array)."""
+    def add_scores(self, out: np.ndarray, tokens: Sequence[str]) -> None:
+        """Add the BM25 score of every row to `out` (float32, one entry per row, rows < num_docs)."""
         ids = self.ids(tokens)
-        if len(ids) == 0:
-            return np.zeros(size, dtype=np.float32)
-        out = _accumulate()(self.data, self.indptr, self.indices, self.num_docs, ids, self.dtype)
-        return np.asarray(out[:size], dtype=np.float32)
+        if not len(ids) or not len(out):
+            return
+        if len(out) < self.num_docs:  # the loop does not check bounds
+            raise ValueError(f"score array of {len(out)} rows for a field of {self.num_docs}")
+        _kernels()[0](out, self.data, self.indptr, self.indices, ids)
 
     def scores_at(self, tokens: Sequence[str], rows: np.ndarray) -> np.ndarray:
         """BM25 scores of given rows only: each query token's postings are searched for the rows."""
-        rows = np.asarray(rows, dtype=np.int64)
         out = np.zeros(len(rows), dtype=np.float32)
-        if len(rows) == 0:
-            return out
-        for token_id in self.ids(tokens):
-            start, end = int(self.indptr[token_id]), int(self.indptr[token_id + 1])
-            docs = self.indices[start:end]
-            at = np.searchsorted(docs, rows)
-            inside = at < len(docs)
-            found = np.zeros(len(rows), dtype=bool)
-            found[inside] = docs[at[inside]] == rows[inside]
-            out[found] += self.data[start + at[found]]
+        ids = self.ids(tokens)
+        if len(ids) and len(rows):
+            _kernels()[1](out, self.data, self.indptr, self.indices, ids, np.asarray(rows, dtype=np.int64))
         return out
 
     def warm(self) -> None:
-        """Compile the scoring loop now rather than inside the first search."""
-        self.scores([next(iter(self.vocab), "")], 1)
+        """Compile the loops now (about a second, once per process) rather than inside the first search."""
+        first = np.zeros(1, dtype=np.int64)
+        self.add_scores(np.zeros(max(1, self.num_docs), dtype=np.float32), [next(iter(self.vocab), "")])
+        self.scores_at([next(iter(self.vocab), "")], first)
+        top_rows(np.zeros(2, dtype=np.float32), 1)
 
 
 def top_rows(scores: np.ndarray, k: int, positive: bool = False) -> np.ndarray:
@@ -81,10 +92,12 @@ def top_rows(scores: np.ndarray, k: int, positive: bool = False) -> np.ndarray:
     if k <= 0 or n == 0:
         return np.zeros(0, dtype=np.int64)
     if k < n:
-        edge = np.partition(scores, n - k)[n - k]   # the k-th highest value
-        above = np.flatnonzero(scores > edge)
-        ties = np.flatnonzero(scores == edge)[: k - len(above)]
-        rows = np.concatenate([above, ties])
+        from bm25s.numba.selection import topk  # bm25s's compiled one-pass heap selection
+
+        picked = np.asarray(topk(scores, k, backend="numba", sorted=False)[1], dtype=np.int64)
+        edge = scores[picked].min()  # the heap keeps any rows at the k-th value; take the lowest ones
+        above = picked[scores[picked] > edge]
+        rows = np.concatenate([above, np.flatnonzero(scores == edge)[: k - len(above)]])
     else:
         rows = np.arange(n)
     if positive:

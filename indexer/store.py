@@ -200,6 +200,7 @@ class IndexReader:
         self._chunk_doc = np.load(generation / "chunk_doc.npy", mmap_mode="r")
         self.retrievable = np.load(generation / "retrievable.npy", mmap_mode="r")
         self._bm25 = [ranking.Postings(_load_bm25(generation / name)) for name in ("bm25_accented", "bm25_folded")]
+        self._bm25[0].warm()
         self._db = sqlite3.connect(f"file:{generation / 'docs.sqlite'}?mode=ro", uri=True, check_same_thread=False)
         self._db_lock = threading.Lock()
         self.columns = DocColumns(self._sql("SELECT issuer, doc_type, date, school_years FROM documents "
@@ -211,8 +212,9 @@ class IndexReader:
     def lexical(self, accented: Sequence[str], folded_tokens: Sequence[str], k: int,
                 filters: Filters = Filters()) -> tuple[np.ndarray, np.ndarray]:
         """The k best BM25 rows (accented + folded fields) within the filters, score > 0, best first."""
-        scores = self._bm25[0].scores(accented, self.size)
-        scores += self._bm25[1].scores(folded_tokens, self.size)
+        scores = np.zeros(self.size, dtype=np.float32)
+        self._bm25[0].add_scores(scores, accented)
+        self._bm25[1].add_scores(scores, folded_tokens)
         within = self._allowed(filters)
         if within is not None:
             scores *= within.mask
