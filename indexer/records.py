@@ -1,4 +1,4 @@
-"""How documents and chunks are laid out as rows of the index's SQLite file, and read back.
+"""How documents and chunks are laid out as rows of the index's SQLite file, and read back (with a cache).
 
 The store runs the SQL (it alone touches index files); this module only defines the tables and
 converts objects to rows and rows to objects. Documents carry their filter columns (issuer, type,
@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import Any
+import threading
+from collections import OrderedDict
+from typing import Any, Callable, Generic, Hashable, Iterable, TypeVar
 
 from indexer.types import Chunk, DocMeta, Document, Footnote, Section, TableRow
 
@@ -72,3 +74,36 @@ def document_from_row(row: tuple) -> Document:
         footnotes=tuple(Footnote(**f) for f in json.loads(footnotes)),
         pages=tuple(tuple(p) for p in json.loads(pages)),
     )
+
+
+_Key = TypeVar("_Key", bound=Hashable)
+_Value = TypeVar("_Value")
+
+
+class RecentRows(Generic[_Key, _Value]):
+    """The most recently read rows, decoded, up to `size` of them (thread-safe).
+
+    The same passages and documents come back query after query, so decoding them once saves the
+    SQL round trip; the bound keeps memory flat however large the archive is."""
+
+    def __init__(self, size: int) -> None:
+        self._items: OrderedDict[_Key, _Value] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def fetch(self, keys: Iterable[_Key], load: Callable[[list[_Key]], dict[_Key, _Value]]) -> dict[_Key, _Value]:
+        """The values of the keys found, reading the missing ones with `load`."""
+        wanted = list(dict.fromkeys(keys))
+        with self._lock:
+            out = {k: self._items[k] for k in wanted if k in self._items}
+            for key in out:
+                self._items.move_to_end(key)
+        missing = [k for k in wanted if k not in out]
+        if missing:
+            found = load(missing)
+            out.update(found)
+            with self._lock:
+                self._items.update(found)
+                while len(self._items) > self._size:
+                    self._items.popitem(last=False)
+        return out

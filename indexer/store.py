@@ -50,6 +50,7 @@ ANN_MIN_CHUNKS = 20_000
 IVF_NPROBE = 24              # lists searched per query; recall@10 after exact rescoring is in the bench table
 ANN_OVERFETCH = 2            # an ANN route asks FAISS for twice the candidates and keeps the exact best
 EXACT_FILTER_ROWS = 4096     # a filter this narrow is scored exactly from the vectors, whatever the index type
+RECENT_ROWS = 20_000         # decoded passages (and documents) kept for the next queries: ~10-30 MB
 _POINTER = "CURRENT"
 _SQL_BATCH = 900             # ids per "IN (...)" (below SQLite's smallest variable limit)
 
@@ -206,6 +207,8 @@ class IndexReader:
         self.columns = DocColumns(self._sql("SELECT issuer, doc_type, date, school_years FROM documents "
                                             "ORDER BY doc_row"))
         self._allowed = lru_cache(maxsize=16)(self._allowed_rows)
+        self._recent_chunks: records.RecentRows[int, Chunk] = records.RecentRows(RECENT_ROWS)
+        self._recent_docs: records.RecentRows[str, Document] = records.RecentRows(RECENT_ROWS)
 
     # -- retrieval (the Backend protocol) ----------------------------------------------------------
 
@@ -254,21 +257,11 @@ class IndexReader:
 
     def chunks(self, rows: Iterable[int]) -> dict[int, Chunk]:
         """The passages at given rows."""
-        out = {}
-        for batch in _batches(sorted({int(r) for r in rows})):
-            marks = ",".join("?" * len(batch))
-            for row in self._sql(f"{records.CHUNK_SELECT} WHERE row IN ({marks})", batch):
-                out[row[0]] = records.chunk_from_row(row[1:])
-        return out
+        return self._recent_chunks.fetch((int(r) for r in rows), self._read_chunks)
 
     def documents(self, doc_ids: Iterable[str]) -> dict[str, Document]:
         """Metadata of given documents (not their text, outline or pages: see `document`)."""
-        out = {}
-        for batch in _batches(sorted(set(doc_ids))):
-            marks = ",".join("?" * len(batch))
-            for row in self._sql(f"{records.DOC_META_SELECT} WHERE doc_id IN ({marks})", batch):
-                out[row[0]] = records.document_from_row(row)
-        return out
+        return self._recent_docs.fetch(doc_ids, self._read_documents)
 
     def list_documents(self) -> list[Document]:
         """Every document's metadata, by source."""
@@ -306,6 +299,22 @@ class IndexReader:
     def _sql(self, query: str, args: Sequence[Any] = ()) -> list[tuple]:
         with self._db_lock:  # one connection shared by the server's threads
             return self._db.execute(query, args).fetchall()
+
+    def _read_chunks(self, rows: list[int]) -> dict[int, Chunk]:
+        out = {}
+        for batch in _batches(sorted(rows)):
+            marks = ",".join("?" * len(batch))
+            for row in self._sql(f"{records.CHUNK_SELECT} WHERE row IN ({marks})", batch):
+                out[row[0]] = records.chunk_from_row(row[1:])
+        return out
+
+    def _read_documents(self, doc_ids: list[str]) -> dict[str, Document]:
+        out = {}
+        for batch in _batches(sorted(doc_ids)):
+            marks = ",".join("?" * len(batch))
+            for row in self._sql(f"{records.DOC_META_SELECT} WHERE doc_id IN ({marks})", batch):
+                out[row[0]] = records.document_from_row(row)
+        return out
 
     def _doc_row(self, doc_id: str | None) -> int | None:
         if not doc_id:
