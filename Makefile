@@ -10,7 +10,7 @@ PORT ?= 8000
 # Debian tools the loaders call: OCR of scanned PDFs (Vietnamese model) and legacy Word .doc files
 DOC_TOOLS := tesseract-ocr tesseract-ocr-vie catdoc antiword
 
-.PHONY: serve test test-fast index eval bench bench-xquad bench-speed parse-coverage model browser doctools clean
+.PHONY: serve test test-fast index eval bench bench-xquad bench-speed bench-scale parse-coverage model browser doctools clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,10 @@ bench-speed: $(STAMP)
 bench-xquad: $(STAMP)
 	$(PY) -m eval.xquad
 	$(VENV)/bin/tracuu eval --benchmark .cache/benchmarks/xquad-en-vi --report eval/reports/xquad-en-vi
+
+# builds archives of 10k, 100k and 1M passages (about 10 GB of RAM and disk while the 1M one is built)
+bench-scale: $(STAMP)
+	$(VENV)/bin/tracuu bench-scale --report eval/reports/bench-scale.json
 
 clean:
 	rm -rf $(VENV) .index test-artifacts .pytest_cache

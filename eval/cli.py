@@ -1,4 +1,4 @@
-"""The `tracuu` console command: search_api's verbs plus `eval`, which this top layer registers itself.
+"""The `tracuu` console command: search_api's verbs plus `eval` and `bench-scale`, which this top layer registers itself.
 
 Imports point down (indexer <- ui <- search_api <- eval): search_api.cli knows nothing of eval, and this
 module, the composition root of the command line, hands it the extra verb.
@@ -20,7 +20,17 @@ def _eval(args: list[str]) -> int:
     return runner.main(args)
 
 
-VERBS = {"eval": cli.Verb(EVAL_HELP, _eval)}
+def _bench_scale(args: list[str]) -> int:
+    from eval import scale
+
+    return scale.main(args)
+
+
+VERBS = {
+    "eval": cli.Verb(EVAL_HELP, _eval),
+    "bench-scale": cli.Verb("build 10k/100k/1M-passage archives and measure them (see tracuu bench-scale --help)",
+                            _bench_scale),
+}
 
 
 def build_parser() -> argparse.ArgumentParser:

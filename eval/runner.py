@@ -293,7 +293,9 @@ def _indexed_chunks(index_dir: Path) -> tuple[list, list[str]]:
 
     reader = IndexReader(index_dir)
     try:
-        return list(reader.chunks), [reader.documents[c.doc_id].source for c in reader.chunks]
+        chunks = list(reader.iter_chunks())
+        sources = {d.doc_id: d.source for d in reader.list_documents()}
+        return chunks, [sources[c.doc_id] for c in chunks]
     finally:
         reader.close()
 

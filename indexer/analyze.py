@@ -51,8 +51,14 @@ def query_tokens(text: str) -> list[str]:
 
 
 def folded(tokens: list[str]) -> list[str]:
-    """The diacritic-free twin of a token list (for the folded BM25 field)."""
-    return [fold(t) for t in tokens]
+    """The diacritic-free twin of a token list (for the folded BM25 field).
+
+    Tokens repeat across an archive, so each distinct one is folded once and its folded string shared:
+    a million passages hold a few hundred thousand distinct tokens."""
+    return [_fold_token(t) for t in tokens]
+
+
+_fold_token = lru_cache(maxsize=1 << 18)(fold)
 
 
 def has_diacritics(text: str) -> bool:

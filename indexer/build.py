@@ -38,7 +38,7 @@ class BuildConfig:
     index_dir: Path
     roots: list[Path] = field(default_factory=list)   # empty: the roots recorded in the index
     model: str = DEFAULT_MODEL
-    faiss_type: str = "flat"
+    faiss_type: str = "auto"                           # store.FAISS_TYPES; auto: exact below store.ANN_MIN_CHUNKS
     rebuild: bool = False
     progress: bool = True
     cache_dir: Path | None = None                     # where the model file is assembled (Settings.cache_dir)
@@ -88,7 +88,8 @@ def _build(config: BuildConfig, embedder: Embedder | None, before: store.Manifes
             (summary.changed if source in known else summary.added).append(source)
     summary.removed = sorted(set(known) - set(kept) - {s for s, _, _ in todo} - {s.source for s in summary.skipped})
     summary.unchanged = len(kept)
-    if before is not None and not todo and not summary.removed and config.faiss_type == before.faiss_type \
+    if before is not None and not todo and not summary.removed \
+            and store.faiss_kind(config.faiss_type, before.chunks) == before.faiss_type \
             and sorted(map(str, roots)) == sorted(before.roots):
         summary.documents, summary.chunks = before.documents, before.chunks
         summary.seconds = time.perf_counter() - began
@@ -202,24 +203,19 @@ def _reusable(manifest: store.Manifest | None) -> bool:
 
 
 class _Previous:
-    """Rows of the previous generation, grouped by document, to carry unchanged files over unembedded."""
+    """The previous generation, read one unchanged document at a time to carry it over unembedded."""
 
     def __init__(self, reader: store.IndexReader) -> None:
         self.reader = reader
-        self.tokens = reader.tokens()
-        self.vectors = reader.vectors()
-        self.rows: dict[str, list[int]] = {}
-        for i, chunk in enumerate(reader.chunks):
-            self.rows.setdefault(chunk.doc_id, []).append(i)
 
     def take(self, doc_id: str) -> _Processed:
-        rows = self.rows.get(doc_id, [])
-        return _Processed(
-            document=self.reader.document(doc_id),
-            chunks=[self.reader.chunks[i] for i in rows],
-            tokens=[self.tokens[i] for i in rows],
-            vectors=np.asarray(self.vectors[rows], dtype=np.float32),
-        )
+        document = self.reader.document(doc_id)
+        if document is None:
+            raise TracuuError(f"{self.reader.path}: the manifest lists document {doc_id} but the index lacks it; "
+                              "rebuild with `tracuu index --rebuild`")
+        rows, chunks, tokens = self.reader.doc_chunks(doc_id)
+        return _Processed(document=document, chunks=chunks, tokens=tokens,
+                          vectors=np.asarray(self.reader.vectors()[rows], dtype=np.float32))
 
 
 def _sha256(path: Path, source: str, summary: BuildSummary) -> str | None:

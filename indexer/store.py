@@ -2,16 +2,19 @@
 
 An index folder holds generations and a pointer:
 
-    INDEX/CURRENT              -> "gen-20261122T190501-1234"  (replaced atomically with os.replace)
+    INDEX/CURRENT                 -> "gen-20261122T190501-1234"  (replaced atomically with os.replace)
     INDEX/gen-.../manifest.json   format version, embedder, normalizer/analyzer versions, files, counts
-    INDEX/gen-.../docs.sqlite     documents and chunks (chunk row i <-> vector i <-> BM25 doc i)
-    INDEX/gen-.../vectors.npy     float32 embeddings, kept so incremental builds reuse them
-    INDEX/gen-.../vectors.faiss   the FAISS index built from them
-    INDEX/gen-.../bm25_accented/, bm25_folded/   bm25s indexes (with and without diacritics)
+    INDEX/gen-.../docs.sqlite     documents (doc_row) and chunks (row i <-> vector i <-> BM25 doc i)
+    INDEX/gen-.../vectors.npy     float32 embeddings: memory-mapped for exact scores, reused by incremental builds
+    INDEX/gen-.../vectors.faiss   the FAISS index that picks dense candidates (exact or IVF, see FAISS_TYPES)
+    INDEX/gen-.../chunk_doc.npy, retrievable.npy   per chunk row: its document row, and "not a heading"
+    INDEX/gen-.../bm25_accented/, bm25_folded/     bm25s indexes (with and without diacritics), memory-mapped
     INDEX/gen-.../<name>.json     auxiliary models (e.g. the diacritic restorer)
 
 A build writes a complete new generation beside the old one and only then moves the pointer, so a
-run killed at any moment leaves the previous generation untouched and in use.
+run killed at any moment leaves the previous generation untouched and in use. A loaded generation is
+the local retrieval backend (search_api.backend): texts and metadata stay in SQLite and are read per
+query, postings and vectors are memory-mapped, and only FAISS and the metadata columns sit in memory.
 """
 from __future__ import annotations
 
@@ -22,20 +25,33 @@ import logging
 import os
 import shutil
 import sqlite3
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator, NamedTuple, Sequence
 
 import numpy as np
 
+from indexer import ranking, records
+from indexer.columns import DocColumns
 from indexer.errors import IndexMismatch, IndexMissing, TracuuError
-from indexer.types import Chunk, DocMeta, Document, Footnote, Section, TableRow
+from indexer.types import Chunk, Document, Filters
 
-FORMAT_VERSION = 1
-FAISS_TYPES = ("flat", "hnsw")
+FORMAT_VERSION = 2           # 2: doc rows, metadata columns, per-chunk arrays, IVF; memory-mapped reads
+FAISS_TYPES = ("auto", "flat", "ivf", "hnsw")
+# "auto" is exact (IndexFlatIP) below this many chunks and IVF at or above it. Measured on the 2-core
+# machine (one thread, loaded): exact search 1.5 ms at 10k vectors, 15 ms at 20k (past the CPU cache),
+# 69 ms at 100k; IVF 0.3-0.7 ms at every size. Recall@10 of IVF is in the bench-scale table.
+ANN_MIN_CHUNKS = 20_000
+IVF_NPROBE = 24              # lists searched per query; recall@10 after exact rescoring is in the bench table
+ANN_OVERFETCH = 2            # an ANN route asks FAISS for twice the candidates and keeps the exact best
+EXACT_FILTER_ROWS = 4096     # a filter this narrow is scored exactly from the vectors, whatever the index type
+RECENT_ROWS = 20_000         # decoded passages (and documents) kept for the next queries: ~10-30 MB
 _POINTER = "CURRENT"
+_SQL_BATCH = 900             # ids per "IN (...)" (below SQLite's smallest variable limit)
 
 
 @dataclass
@@ -79,6 +95,15 @@ def build_lock(index_dir: Path) -> Iterator[None]:
         yield
 
 
+def faiss_kind(requested: str, chunks: int) -> str:
+    """The vector index a build of `chunks` rows gets: "auto" picks exact or IVF by size."""
+    if requested not in FAISS_TYPES:
+        raise TracuuError(f"unknown faiss index type {requested!r} (choose from {', '.join(FAISS_TYPES)})")
+    if requested == "auto":
+        return "ivf" if chunks >= ANN_MIN_CHUNKS else "flat"
+    return requested if chunks or requested != "ivf" else "flat"  # IVF cannot train on nothing
+
+
 def write_index(index_dir: Path, data: IndexData, manifest: Manifest) -> Path:
     """Write a complete generation, then atomically point CURRENT at it; returns the generation path."""
     if not len(data.chunks) == len(data.tokens) == len(data.folded_tokens):
@@ -89,8 +114,11 @@ def write_index(index_dir: Path, data: IndexData, manifest: Manifest) -> Path:
     partial = index_dir / f"{name}.partial"
     partial.mkdir()
     manifest.documents, manifest.chunks = len(data.documents), len(data.chunks)
+    manifest.faiss_type = faiss_kind(manifest.faiss_type, len(data.chunks))
     manifest.built_at = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-    _write_sqlite(partial / "docs.sqlite", data)
+    doc_rows = _write_sqlite(partial / "docs.sqlite", data)
+    np.save(partial / "chunk_doc.npy", np.asarray([doc_rows[c.doc_id] for c in data.chunks], dtype=np.int32))
+    np.save(partial / "retrievable.npy", np.asarray([c.kind != "heading" for c in data.chunks], dtype=bool))
     vectors = np.ascontiguousarray(data.vectors, dtype=np.float32).reshape(len(data.chunks), manifest.dim)
     np.save(partial / "vectors.npy", vectors)
     _write_faiss(partial / "vectors.faiss", vectors, manifest.faiss_type)
@@ -121,8 +149,9 @@ def current_generation(index_dir: Path) -> Path | None:
     return generation if (generation / "manifest.json").is_file() else None
 
 
-def read_manifest(index_dir: Path) -> Manifest | None:
-    generation = current_generation(index_dir)
+def read_manifest(index_dir: Path, generation: Path | None = None) -> Manifest | None:
+    """The manifest of `generation` (default: the current one), checked to be of this tracuu's format."""
+    generation = generation or current_generation(index_dir)
     if generation is None:
         return None
     raw = json.loads((generation / "manifest.json").read_text(encoding="utf-8"))
@@ -134,18 +163,29 @@ def read_manifest(index_dir: Path) -> Manifest | None:
     return Manifest(**raw)
 
 
+class _Within(NamedTuple):
+    """The rows a filter keeps: as a mask (BM25), a count (FAISS effort) and packed bits (FAISS selector)."""
+
+    mask: np.ndarray
+    count: int
+    bits: np.ndarray
+
+
 class IndexReader:
-    """A loaded generation: FAISS + both BM25 fields in memory, chunks in memory, texts in SQLite."""
+    """A loaded generation, and the local retrieval backend (the search_api.backend.Backend protocol).
+
+    In memory: the FAISS index and the metadata columns. Memory-mapped: vectors, BM25 postings and the
+    per-chunk arrays. Read per query from SQLite: passages and document metadata.
+    """
 
     def __init__(self, index_dir: Path, expected_embedder: str | None = None) -> None:
-        import bm25s
         import faiss
 
-        generation = current_generation(index_dir)
+        generation = current_generation(index_dir)  # read once: a concurrent swap cannot mix generations
         if generation is None:
             raise IndexMissing(f"no index at {index_dir}; build one with `tracuu index --index {index_dir}`")
         self.path = generation
-        manifest = read_manifest(index_dir)
+        manifest = read_manifest(index_dir, generation)
         assert manifest is not None  # current_generation() just found it
         if expected_embedder and manifest.embedder != expected_embedder:
             raise IndexMismatch(
@@ -154,30 +194,99 @@ class IndexReader:
                 f"`tracuu index --rebuild --model {expected_embedder}`"
             )
         self.manifest = manifest
+        self.size = manifest.chunks
         self.faiss_index = faiss.read_index(str(generation / "vectors.faiss"))
-        self.bm25_accented = bm25s.BM25.load(str(generation / "bm25_accented"))
-        self.bm25_folded = bm25s.BM25.load(str(generation / "bm25_folded"))
+        if manifest.faiss_type == "ivf":
+            faiss.extract_index_ivf(self.faiss_index).nprobe = IVF_NPROBE
+        self._vectors = np.load(generation / "vectors.npy", mmap_mode="r")
+        self._chunk_doc = np.load(generation / "chunk_doc.npy", mmap_mode="r")
+        self.retrievable = np.load(generation / "retrievable.npy", mmap_mode="r")
+        self._bm25 = [ranking.Postings(_load_bm25(generation / name)) for name in ("bm25_accented", "bm25_folded")]
+        self._bm25[0].warm()
         self._db = sqlite3.connect(f"file:{generation / 'docs.sqlite'}?mode=ro", uri=True, check_same_thread=False)
-        self.chunks: list[Chunk] = [_chunk_from_row(row) for row in self._db.execute(_CHUNK_SELECT)]
-        self.documents: dict[str, Document] = {
-            d.doc_id: d for d in (_document_from_row(row, with_text=False) for row in self._db.execute(_DOC_SELECT))
-        }
+        self._db_lock = threading.Lock()
+        self.columns = DocColumns(self._sql("SELECT issuer, doc_type, date, school_years FROM documents "
+                                            "ORDER BY doc_row"))
+        self._allowed = lru_cache(maxsize=16)(self._allowed_rows)
+        self._recent_chunks: records.RecentRows[int, Chunk] = records.RecentRows(RECENT_ROWS)
+        self._recent_docs: records.RecentRows[str, Document] = records.RecentRows(RECENT_ROWS)
 
-    def dense_search(self, query_vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Inner-product (cosine, vectors are unit length) top-k: (scores, row ids), -1 where fewer."""
-        k = max(1, min(k, len(self.chunks)))
-        return self.faiss_index.search(np.ascontiguousarray(query_vectors, dtype=np.float32), k)
+    # -- retrieval (the Backend protocol) ----------------------------------------------------------
+
+    def lexical(self, accented: Sequence[str], folded_tokens: Sequence[str], k: int,
+                filters: Filters = Filters()) -> tuple[np.ndarray, np.ndarray]:
+        """The k best BM25 rows (accented + folded fields) within the filters, score > 0, best first."""
+        scores = np.zeros(self.size, dtype=np.float32)
+        self._bm25[0].add_scores(scores, accented)
+        self._bm25[1].add_scores(scores, folded_tokens)
+        within = self._allowed(filters)
+        if within is not None:
+            scores *= within.mask
+        rows = ranking.top_rows(scores, k, positive=True)
+        return rows, scores[rows]
+
+    def lexical_at(self, accented: Sequence[str], folded_tokens: Sequence[str], rows: np.ndarray) -> np.ndarray:
+        """BM25 scores of given rows (looked up in the postings, no full scan)."""
+        return self._bm25[0].scores_at(accented, rows) + self._bm25[1].scores_at(folded_tokens, rows)
+
+    def dense(self, vector: np.ndarray, k: int, filters: Filters = Filters()) -> tuple[np.ndarray, np.ndarray]:
+        """The k rows of highest cosine within the filters, best first: FAISS picks, the vectors score."""
+        within = self._allowed(filters)
+        count = self.size if within is None else within.count
+        if count == 0 or k <= 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        if within is not None and count <= max(EXACT_FILTER_ROWS, k * ANN_OVERFETCH):
+            rows = np.flatnonzero(within.mask)  # as few rows as FAISS would return: score them all exactly
+        else:
+            rows = self._faiss_rows(vector, k, within)
+        scores = self.dense_at(vector, rows)
+        order = np.lexsort((rows, -scores))[:k]
+        return rows[order], scores[order]
+
+    def dense_at(self, vector: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Cosine of given rows, from the memory-mapped vectors (exact whatever the FAISS index type)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if len(rows) == 0:
+            return np.zeros(0, dtype=np.float32)
+        return (np.asarray(self._vectors[rows]) @ np.asarray(vector, dtype=np.float32).reshape(-1)).astype(np.float32)
+
+    def facets(self, filters: Filters = Filters()) -> dict[str, dict[str, int]]:
+        """Documents per school year, issuer and type within the filters (see DocColumns.facets)."""
+        return self.columns.facets(filters, self._doc_row(filters.doc_id))
+
+    # -- payloads ----------------------------------------------------------------------------------
+
+    def chunks(self, rows: Iterable[int]) -> dict[int, Chunk]:
+        """The passages at given rows."""
+        return self._recent_chunks.fetch((int(r) for r in rows), self._read_chunks)
+
+    def documents(self, doc_ids: Iterable[str]) -> dict[str, Document]:
+        """Metadata of given documents (not their text, outline or pages: see `document`)."""
+        return self._recent_docs.fetch(doc_ids, self._read_documents)
+
+    def list_documents(self) -> list[Document]:
+        """Every document's metadata, by source."""
+        return [records.document_from_row(row) for row in self._sql(f"{records.DOC_META_SELECT} ORDER BY source")]
 
     def document(self, doc_id: str) -> Document | None:
         """The full document, including its normalized text."""
-        row = self._db.execute(_DOC_SELECT_FULL + " WHERE doc_id = ?", (doc_id,)).fetchone()
-        return _document_from_row(row, with_text=True) if row else None
+        rows = self._sql(records.DOC_SELECT_FULL + " WHERE doc_id = ?", (doc_id,))
+        return records.document_from_row(rows[0]) if rows else None
+
+    def iter_chunks(self) -> Iterator[Chunk]:
+        """Every passage in row order, streamed (tools, eval and tests; the query path reads by row)."""
+        for start in range(0, self.size, 10_000):
+            found = self.chunks(range(start, min(start + 10_000, self.size)))
+            yield from (found[r] for r in sorted(found))
+
+    def doc_chunks(self, doc_id: str) -> tuple[list[int], list[Chunk], list[list[str]]]:
+        """Rows, passages and BM25 tokens of one document (an incremental build carries them over)."""
+        query = f"SELECT row, tokens, {records.CHUNK_COLUMNS} FROM chunks WHERE doc_id = ? ORDER BY row"
+        found = self._sql(query, (doc_id,))
+        return [r[0] for r in found], [records.chunk_from_row(r[2:]) for r in found], [json.loads(r[1]) for r in found]
 
     def vectors(self) -> np.ndarray:
-        return np.load(self.path / "vectors.npy", mmap_mode="r")
-
-    def tokens(self) -> list[list[str]]:
-        return [json.loads(row[0]) for row in self._db.execute("SELECT tokens FROM chunks ORDER BY row")]
+        return self._vectors
 
     def aux(self, name: str) -> Any | None:
         path = self.path / f"{name}.json"
@@ -186,48 +295,88 @@ class IndexReader:
     def close(self) -> None:
         self._db.close()
 
+    # -- internals ---------------------------------------------------------------------------------
+
+    def _sql(self, query: str, args: Sequence[Any] = ()) -> list[tuple]:
+        with self._db_lock:  # one connection shared by the server's threads
+            return self._db.execute(query, args).fetchall()
+
+    def _read_chunks(self, rows: list[int]) -> dict[int, Chunk]:
+        out = {}
+        for batch in _batches(sorted(rows)):
+            marks = ",".join("?" * len(batch))
+            for row in self._sql(f"{records.CHUNK_SELECT} WHERE row IN ({marks})", batch):
+                out[row[0]] = records.chunk_from_row(row[1:])
+        return out
+
+    def _read_documents(self, doc_ids: list[str]) -> dict[str, Document]:
+        out = {}
+        for batch in _batches(sorted(doc_ids)):
+            marks = ",".join("?" * len(batch))
+            for row in self._sql(f"{records.DOC_META_SELECT} WHERE doc_id IN ({marks})", batch):
+                out[row[0]] = records.document_from_row(row)
+        return out
+
+    def _doc_row(self, doc_id: str | None) -> int | None:
+        if not doc_id:
+            return None
+        found = self._sql("SELECT doc_row FROM documents WHERE doc_id = ?", (doc_id,))
+        return found[0][0] if found else -1
+
+    def _allowed_rows(self, filters: Filters) -> _Within | None:
+        """Chunk rows within the filters (None: all), cached per filter value for repeated searches."""
+        docs = self.columns.mask(filters, self._doc_row(filters.doc_id))
+        if docs is None:
+            return None
+        mask = docs[self._chunk_doc]
+        mask.flags.writeable = False
+        return _Within(mask, int(np.count_nonzero(mask)), np.packbits(mask, bitorder="little"))
+
+    def _faiss_rows(self, vector: np.ndarray, k: int, within: _Within | None) -> np.ndarray:
+        """Candidate rows from FAISS, kept within a filter by a bitmap selector."""
+        import faiss
+
+        kind = self.manifest.faiss_type
+        count = self.size if within is None else within.count
+        fetch = min(count, k * (ANN_OVERFETCH if kind != "flat" else 1))
+        # One query gains nothing from OpenMP threads, and on a busy machine their barriers cost 10x
+        # (measured: exact search of 10k vectors 14 ms with 2 threads, 1.5 ms with 1). Per calling thread.
+        faiss.omp_set_num_threads(1)
+        query = np.ascontiguousarray(np.asarray(vector, dtype=np.float32).reshape(1, -1))
+        if within is None:
+            _, found = self.faiss_index.search(query, fetch)
+        else:
+            selector = faiss.IDSelectorBitmap(len(within.mask), faiss.swig_ptr(within.bits))
+            if kind == "ivf":
+                # a filter keeping a share s of the rows probes 1/s times more lists, so about as many
+                # allowed vectors are compared as an unfiltered search compares: exact at the limit
+                ivf = faiss.extract_index_ivf(self.faiss_index)
+                probes = min(ivf.nlist, int(np.ceil(IVF_NPROBE * self.size / count)))
+                params = faiss.SearchParametersIVF(sel=selector, nprobe=probes)
+            elif kind == "hnsw":
+                params = faiss.SearchParametersHNSW(sel=selector, efSearch=min(2048, int(64 * self.size / count)))
+            else:
+                params = faiss.SearchParameters(sel=selector)
+            _, found = self.faiss_index.search(query, fetch, params=params)
+        found = found[0]
+        return found[found >= 0].astype(np.int64)
+
 
 # --- writing helpers -------------------------------------------------------------------------
 
-_SCHEMA = """
-CREATE TABLE documents (doc_id TEXT PRIMARY KEY, source TEXT UNIQUE, sha256 TEXT, text TEXT, meta TEXT,
-                        sections TEXT, tables TEXT, footnotes TEXT, pages TEXT);
-CREATE TABLE chunks (row INTEGER PRIMARY KEY, chunk_id TEXT UNIQUE, doc_id TEXT, ordinal INTEGER,
-                     section TEXT, start INTEGER, "end" INTEGER, page INTEGER, text TEXT, kind TEXT,
-                     rendered TEXT, context TEXT, tokens TEXT);
-CREATE INDEX chunks_doc ON chunks(doc_id);
-"""
-_DOC_SELECT = "SELECT doc_id, source, sha256, meta, sections, tables, footnotes, pages FROM documents ORDER BY source"
-_DOC_SELECT_FULL = "SELECT doc_id, source, sha256, meta, sections, tables, footnotes, pages, text FROM documents"
-_CHUNK_SELECT = (
-    'SELECT chunk_id, doc_id, ordinal, section, start, "end", page, text, kind, rendered, context '
-    "FROM chunks ORDER BY row"
-)
-
-
-def _write_sqlite(path: Path, data: IndexData) -> None:
+def _write_sqlite(path: Path, data: IndexData) -> dict[str, int]:
+    """Documents and chunks into SQLite; returns each document's row."""
+    doc_rows = {d.doc_id: i for i, d in enumerate(data.documents)}
     db = sqlite3.connect(path)
     try:
-        db.executescript(_SCHEMA)
-        db.executemany(
-            "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?)",
-            [
-                (d.doc_id, d.source, d.sha256, d.text, _dump(d.meta), _dump(d.sections), _dump(d.tables),
-                 _dump(d.footnotes), json.dumps(d.pages))
-                for d in data.documents
-            ],
-        )
-        db.executemany(
-            "INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            [
-                (i, c.chunk_id, c.doc_id, c.ordinal, c.section, c.start, c.end, c.page, c.text, c.kind,
-                 c.rendered, c.context, json.dumps(tokens, ensure_ascii=False))
-                for i, (c, tokens) in enumerate(zip(data.chunks, data.tokens, strict=True))
-            ],
-        )
+        db.executescript(records.SCHEMA)
+        db.executemany(records.DOC_INSERT, (records.document_row(i, d) for i, d in enumerate(data.documents)))
+        pairs = enumerate(zip(data.chunks, data.tokens, strict=True))
+        db.executemany(records.CHUNK_INSERT, (records.chunk_row(i, c, doc_rows[c.doc_id], t) for i, (c, t) in pairs))
         db.commit()
     finally:
         db.close()
+    return doc_rows
 
 
 def _write_faiss(path: Path, vectors: np.ndarray, faiss_type: str) -> None:
@@ -235,7 +384,15 @@ def _write_faiss(path: Path, vectors: np.ndarray, faiss_type: str) -> None:
 
     dim = vectors.shape[1]
     if faiss_type == "flat":
-        index = faiss.IndexFlatIP(dim)  # exact: the default, fine up to ~10^5 chunks on a laptop
+        index = faiss.IndexFlatIP(dim)
+    elif faiss_type == "ivf":
+        # IVF with 8-bit scalar codes: a quarter of the float vectors in memory; candidates are
+        # rescored exactly from vectors.npy, so the codes only choose, they never score
+        lists = int(np.clip(round(np.sqrt(len(vectors))), 1, 4096))
+        lists = max(1, min(lists, len(vectors) // 39))  # FAISS wants ~39 training points per list
+        index = faiss.index_factory(dim, f"IVF{lists},SQ8", faiss.METRIC_INNER_PRODUCT)
+        step = max(1, len(vectors) // (lists * 40))  # ~40 training points per list, spread over the rows
+        index.train(np.ascontiguousarray(vectors[::step]))
     elif faiss_type == "hnsw":
         index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = 80
@@ -247,16 +404,24 @@ def _write_faiss(path: Path, vectors: np.ndarray, faiss_type: str) -> None:
     faiss.write_index(index, str(path))
 
 
-def _write_bm25(path: Path, tokens: list[list[str]]) -> None:
+def _write_bm25(path: Path, tokens: Iterable[list[str]]) -> None:
     import bm25s
 
     logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every build at DEBUG to the root handler
 
     retriever = bm25s.BM25(k1=1.2, b=0.75)
+    corpus = list(tokens)
     # An empty corpus still gets a valid index: one empty pseudo-document is never returned
     # because the reader only maps rows < len(chunks).
-    retriever.index(tokens if tokens else [[""]], show_progress=False)
+    retriever.index(corpus if corpus else [[""]], show_progress=False)
     retriever.save(str(path))
+
+
+def _load_bm25(path: Path) -> Any:
+    import bm25s
+
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    return bm25s.BM25.load(str(path), mmap=True)
 
 
 def _fsync_tree(folder: Path) -> None:
@@ -273,34 +438,6 @@ def _remove_stale(index_dir: Path, keep: str) -> None:
             shutil.rmtree(path, ignore_errors=True)
 
 
-def _dump(value: Any) -> str:
-    if dataclasses.is_dataclass(value):
-        return json.dumps(dataclasses.asdict(value), ensure_ascii=False)
-    return json.dumps([dataclasses.asdict(v) for v in value], ensure_ascii=False)
-
-
-# --- reading helpers -------------------------------------------------------------------------
-
-
-def _chunk_from_row(row: tuple) -> Chunk:
-    chunk_id, doc_id, ordinal, section, start, end, page, text, kind, rendered, context = row
-    return Chunk(chunk_id, doc_id, ordinal, section, start, end, page, text, kind, rendered, context)
-
-
-def _document_from_row(row: tuple, with_text: bool) -> Document:
-    doc_id, source, sha256, meta, sections, tables, footnotes, pages = row[:8]
-    meta_raw = json.loads(meta)
-    meta_raw["school_years"] = tuple(meta_raw.get("school_years") or ())
-    meta_raw["references"] = tuple(meta_raw.get("references") or ())
-    meta_raw["ocr"] = tuple((page, conf) for page, conf in meta_raw.get("ocr") or ())
-    return Document(
-        doc_id=doc_id,
-        source=source,
-        sha256=sha256,
-        text=row[8] if with_text else "",
-        meta=DocMeta(**meta_raw),
-        sections=tuple(Section(**{**s, "path": tuple(s["path"])}) for s in json.loads(sections)),
-        tables=tuple(TableRow(**{**t, "cells": tuple(tuple(c) for c in t["cells"])}) for t in json.loads(tables)),
-        footnotes=tuple(Footnote(**f) for f in json.loads(footnotes)),
-        pages=tuple(tuple(p) for p in json.loads(pages)),
-    )
+def _batches(values: list, size: int = _SQL_BATCH) -> Iterator[list]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]

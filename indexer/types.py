@@ -111,6 +111,30 @@ class Chunk:
         return self.rendered or self.text
 
 
+@dataclass(frozen=True)
+class Filters:
+    """Which documents a search may return: every field that is set must hold (None: no constraint).
+
+    The index applies them inside retrieval (indexer.store), so a filtered search ranks the best
+    passages within the filter, however low they rank in the whole archive.
+    """
+
+    school_year: str | None = None  # one of the document's school years, "2020-2021"
+    issuer: str | None = None       # contained in the issuer, compared folded ("an lao" in "huyện An Lão")
+    doc_type: str | None = None     # the document type, compared folded
+    doc_id: str | None = None
+    date_from: str | None = None    # ISO date, inclusive; a document without a date never matches a range
+    date_to: str | None = None      # ISO date, inclusive
+
+    def active(self) -> dict[str, str]:
+        """The constraints that are set, as they are echoed in a search response."""
+        return {k: v for k, v in self.__dict__.items() if v}
+
+    def without(self, name: str) -> "Filters":
+        """The same filters minus one field (facet counts of a field ignore its own constraint)."""
+        return Filters(**{**self.__dict__, name: None})
+
+
 @dataclass
 class SkippedFile:
     source: str

@@ -55,7 +55,8 @@ def build_parser(extra: Mapping[str, Verb] | None = None) -> argparse.ArgumentPa
     index.add_argument("paths", nargs="*", metavar="PATH",
                        help="files or folders (default: the folders recorded in the index, else corpus/)")
     index.add_argument("--rebuild", action="store_true", help="ignore the existing index and re-embed everything")
-    index.add_argument("--faiss", choices=("flat", "hnsw"), default="flat", help="vector index type")
+    index.add_argument("--faiss", choices=("auto", "flat", "ivf", "hnsw"), default="auto",
+                       help="vector index type (auto: exact below 20,000 passages, IVF above)")
 
     serve = sub.add_parser("serve", parents=[common], help="web UI at /, API at /api, docs at /docs")
     serve.add_argument("--host", default="127.0.0.1")
@@ -68,6 +69,8 @@ def build_parser(extra: Mapping[str, Verb] | None = None) -> argparse.ArgumentPa
     search.add_argument("--school-year", metavar="YYYY-YYYY", help="only documents about this school year")
     search.add_argument("--issuer", help="only documents from this issuer")
     search.add_argument("--doc-type", help="only documents of this type (kế hoạch, hướng dẫn, ...)")
+    search.add_argument("--date-from", metavar="YYYY-MM-DD", help="only documents issued on or after this date")
+    search.add_argument("--date-to", metavar="YYYY-MM-DD", help="only documents issued on or before this date")
     search.add_argument("--json", action="store_true", help="print the HTTP API's JSON body")
 
     ask = sub.add_parser("ask", parents=[common], help="answer a question with a cited passage")
@@ -197,7 +200,8 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _search(args: argparse.Namespace) -> int:
     params = SearchParams(q=args.query, k=args.k, mode=args.mode, school_year=args.school_year,
-                          issuer=args.issuer, doc_type=args.doc_type)
+                          issuer=args.issuer, doc_type=args.doc_type, date_from=args.date_from,
+                          date_to=args.date_to)
     response = _service(args).search(params)
     print(response.model_dump_json() if args.json else format_search(response, _bold()))
     return 0

@@ -256,6 +256,8 @@ def _describe(error: dict[str, Any], allowed: list[str] | None) -> str:
         return f"{name} is too long: at most {ctx.get('max_length')} characters"
     if kind == "string_type":
         return f"{name} must be a string"
+    if kind.startswith("date_"):
+        return f"{name} must be a date written YYYY-MM-DD"
     text = str(error.get("msg", "invalid value"))
     return f"{name}: {text}" if name else text
 

@@ -1,12 +1,17 @@
-"""Lexical (BM25, accented + folded fields), dense (FAISS) and hybrid retrieval over one loaded index.
+"""Lexical (BM25, accented + folded fields), dense and hybrid retrieval over one index backend.
 
-Hybrid fusion is a weighted sum of per-query normalized scores (BM25 divided by its best candidate,
-cosine min-max scaled over the candidate pool). Reciprocal rank fusion is kept as the measured
-baseline (`FusionConfig(method="rrf")`); the eval runner compares both on the same index.
+Each route brings its best `pool` candidates within the filters; the pool is their union, and each
+candidate gets the other route's score too (rescoring by row), so fusion sees true scores for every
+candidate. Hybrid fusion is a weighted sum of per-query normalized scores (BM25 divided by its best
+candidate, cosine min-max scaled over the pool). Reciprocal rank fusion is kept as the measured
+baseline (`FusionConfig(method="rrf")`); the eval runner compares both on the same index. Query
+analysis, fusion, boosts and near-duplicate grouping live here, whatever the engine behind
+`search_api.backend.Backend`.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal
 
 import numpy as np
@@ -14,9 +19,11 @@ import numpy as np
 from indexer.analyze import folded, query_tokens
 from indexer.embed import Embedder
 from indexer.normalize import fold
-from indexer.store import IndexReader
-from indexer.types import Chunk, Document
+from indexer.types import Chunk, Document, Filters
+from search_api.backend import Backend
 from search_api.query import QueryInfo
+
+__all__ = ["Filters", "FusionConfig", "Hit", "Mode", "Retrieval", "Retriever"]
 
 Mode = Literal["hybrid", "lexical", "dense"]
 
@@ -35,17 +42,6 @@ class FusionConfig:
     dedup_jaccard: float = 0.8    # passages this similar are grouped into one result
 
 
-@dataclass(frozen=True)
-class Filters:
-    school_year: str | None = None
-    issuer: str | None = None
-    doc_type: str | None = None
-    doc_id: str | None = None
-
-    def active(self) -> dict[str, str]:
-        return {k: v for k, v in self.__dict__.items() if v}
-
-
 @dataclass
 class Hit:
     row: int
@@ -59,106 +55,98 @@ class Hit:
 class Retrieval:
     hits: list[Hit]
     facets: dict[str, dict[str, int]]
+    chunks: dict[int, Chunk] = field(default_factory=dict)        # payloads of the hits and their also_in rows
+    documents: dict[str, Document] = field(default_factory=dict)  # ... and of their documents
 
 
 class Retriever:
-    """Scores every chunk of one index generation; cheap to build, holds no mutable state per query."""
+    """Ranks the passages of one index backend; cheap to build, holds no mutable state per query."""
 
-    def __init__(self, reader: IndexReader, embedder: Embedder | None, fusion: FusionConfig = FusionConfig()):
-        self.reader = reader
+    def __init__(self, backend: Backend, embedder: Embedder | None, fusion: FusionConfig = FusionConfig()):
+        self.backend = backend
         self.embedder = embedder
         self.fusion = fusion
-        self.chunks: list[Chunk] = reader.chunks
-        self.docs: dict[str, Document] = reader.documents
-        self._vectors = np.asarray(reader.vectors(), dtype=np.float32)
-        self._row_doc = [self.docs[c.doc_id] for c in self.chunks]
-        self._shingles: dict[int, frozenset[str]] = {}
-        self._folded: dict[int, str] = {}   # folded passage texts, filled as document numbers are looked up
-        self._retrievable = np.array([c.kind != "heading" for c in self.chunks], dtype=bool)
 
     # -- public -------------------------------------------------------------------------------
 
     def search(self, info: QueryInfo, k: int = 10, mode: Mode = "hybrid", filters: Filters = Filters()) -> Retrieval:
-        n = len(self.chunks)
-        if n == 0:
+        if self.backend.size == 0:
             return Retrieval([], {})
-        lexical = self.lexical_scores(info) if mode in ("hybrid", "lexical") else None
-        dense = self.dense_scores(info) if mode in ("hybrid", "dense") else None
-        pool = self._pool(lexical, dense)
-        fused = self._fuse(pool, lexical, dense, self.fusion.alpha_en if info.lang == "en" else self.fusion.alpha)
-        fused = fused + self._boosts(info, pool)
+        tokens = _tokens(info) if mode in ("hybrid", "lexical") else None
+        vector = self._vector(info) if mode in ("hybrid", "dense") else None
+        pool, lexical, dense = self._pool(tokens, vector, filters)
+        fused = self._fuse(lexical, dense, self.fusion.alpha_en if info.lang == "en" else self.fusion.alpha)
+        payloads = _Payloads(self.backend)
+        if info.school_years or info.doc_numbers or info.doc_type:
+            fused = fused + self._boosts(info, pool, payloads)
         order = pool[np.lexsort((pool, -fused))]  # score desc, row asc: deterministic ties
-        score_of = dict(zip(pool.tolist(), fused.tolist()))
-        facets = self._facets(order[:50])
-        allowed = self._mask(filters)
-        ranked = [int(r) for r in order if (allowed is None or allowed[r]) and self._retrievable[r]]
-        hits = self._group([Hit(r, score_of[r], _at(lexical, r), _at(dense, r)) for r in ranked], k)
-        return Retrieval(hits, facets)
+        ranked = order[np.asarray(self.backend.retrievable)[order]]
+        at = {int(r): i for i, r in enumerate(pool.tolist())}
+        hits = [Hit(r, float(fused[at[r]]), _at(lexical, at[r]), _at(dense, at[r])) for r in ranked.tolist()]
+        hits = self._group(hits, k, payloads)
+        return Retrieval(hits, self.backend.facets(filters), payloads.chunks, payloads.docs)
 
-    def lexical_scores(self, info: QueryInfo) -> np.ndarray:
-        """BM25 over the accented field (query as typed, or restored) plus the folded field."""
-        n = len(self.chunks)
-        accented_query = info.restored or info.text
-        accented = self.reader.bm25_accented.get_scores(query_tokens(accented_query))[:n]
-        folded_scores = self.reader.bm25_folded.get_scores(folded(query_tokens(info.text)))[:n]
-        return np.asarray(accented, dtype=np.float32) + np.asarray(folded_scores, dtype=np.float32)
+    # -- candidates ---------------------------------------------------------------------------
 
-    def dense_scores(self, info: QueryInfo) -> np.ndarray:
-        """Cosine similarity of every chunk (FAISS top pool exact; the rest from the same vectors)."""
+    def _vector(self, info: QueryInfo) -> np.ndarray:
         if self.embedder is None:
             raise RuntimeError("dense retrieval needs an embedder")
-        vector = self.embedder.encode_queries([info.restored or info.text])
-        scores = self._vectors @ vector[0]
-        top_scores, top_rows = self.reader.dense_search(vector, self.fusion.pool)
-        keep = top_rows[0] >= 0
-        scores[top_rows[0][keep]] = top_scores[0][keep]  # FAISS is the source of truth for its pool
-        return scores
+        return self.embedder.encode_queries([info.restored or info.text])[0]
+
+    def _pool(self, tokens: tuple[list[str], list[str]] | None, vector: np.ndarray | None,
+              filters: Filters) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+        """The union of each route's best candidates, with both routes' scores for every row of it."""
+        size = self.fusion.pool
+        routes = []
+        if tokens is not None:
+            routes.append(self.backend.lexical(*tokens, size, filters))
+        if vector is not None:
+            routes.append(self.backend.dense(vector, size, filters))
+        pool = np.unique(np.concatenate([rows for rows, _ in routes])).astype(np.int64)
+        scored = [_spread(pool, rows, scores) for rows, scores in routes]
+        if tokens is not None and vector is not None:  # each route scores the other route's finds
+            (lex, lex_known), (den, den_known) = scored
+            lex[~lex_known] = self.backend.lexical_at(*tokens, pool[~lex_known])
+            den[~den_known] = self.backend.dense_at(vector, pool[~den_known])
+            return pool, lex, den
+        only = scored[0][0]
+        return (pool, only, None) if tokens is not None else (pool, None, only)
 
     # -- fusion -------------------------------------------------------------------------------
 
-    def _pool(self, lexical: np.ndarray | None, dense: np.ndarray | None) -> np.ndarray:
-        size = self.fusion.pool
-        parts = []
-        if lexical is not None:
-            top = _top(lexical, size)
-            parts.append(top[lexical[top] > 0])
-        if dense is not None:
-            parts.append(_top(dense, size))
-        return np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
-
-    def _fuse(self, pool: np.ndarray, lexical: np.ndarray | None, dense: np.ndarray | None,
-              alpha: float) -> np.ndarray:
-        if len(pool) == 0:
+    def _fuse(self, lexical: np.ndarray | None, dense: np.ndarray | None, alpha: float) -> np.ndarray:
+        size = len(lexical if lexical is not None else dense)  # type: ignore[arg-type]
+        if size == 0:
             return np.zeros(0, dtype=np.float32)
         if self.fusion.method == "rrf" and lexical is not None and dense is not None:
-            return _rrf(lexical[pool], self.fusion.rrf_k) + _rrf(dense[pool], self.fusion.rrf_k)
-        total = np.zeros(len(pool), dtype=np.float32)
+            return _rrf(lexical, self.fusion.rrf_k) + _rrf(dense, self.fusion.rrf_k)
+        total = np.zeros(size, dtype=np.float32)
         if lexical is not None:
-            lex = lexical[pool]
-            best = float(lex.max())
+            best = float(lexical.max())
             weight = 1.0 - alpha if dense is not None else 1.0
-            total += weight * (lex / best if best > 0 else lex)
+            total += weight * (lexical / best if best > 0 else lexical)
         if dense is not None:
-            den = dense[pool]
-            low, high = float(den.min()), float(den.max())
+            low, high = float(dense.min()), float(dense.max())
             weight = alpha if lexical is not None else 1.0
-            scaled = (den - low) / (high - low) if high > low else np.ones_like(den)
+            scaled = (dense - low) / (high - low) if high > low else np.ones_like(dense)
             # min-max spreads tiny cosine gaps; keep raw cosine when used alone so scores stay meaningful
-            total += weight * (scaled if lexical is not None else den)
+            total += weight * (scaled if lexical is not None else dense)
         return total
 
-    def _boosts(self, info: QueryInfo, pool: np.ndarray) -> np.ndarray:
+    def _boosts(self, info: QueryInfo, pool: np.ndarray, payloads: "_Payloads") -> np.ndarray:
         boost = np.zeros(len(pool), dtype=np.float32)
+        payloads.load(pool.tolist())
         numbers = [fold(n) for n in info.doc_numbers]
         years = set(info.school_years)
         doc_type = fold(info.doc_type) if info.doc_type else None
         for i, row in enumerate(pool.tolist()):
-            meta = self._row_doc[row].meta
+            chunk = payloads.chunks[row]
+            meta = payloads.docs[chunk.doc_id].meta
             if years and years & set(meta.school_years):
                 boost[i] += self.fusion.year_boost
             if numbers:
                 own = fold(meta.number or "")
-                text = self._folded_text(row)
+                text = _folded(chunk.text)
                 if own and any(_code_match(n, own) for n in numbers):
                     boost[i] += self.fusion.number_boost
                 if any(_code_match(n, text) for n in numbers):
@@ -167,77 +155,75 @@ class Retriever:
                 boost[i] += self.fusion.type_boost
         return boost
 
-    # -- filters, facets, grouping ---------------------------------------------------------------
+    # -- grouping -----------------------------------------------------------------------------
 
-    def _mask(self, filters: Filters) -> np.ndarray | None:
-        if not filters.active():
-            return None
-        wanted_issuer = fold(filters.issuer) if filters.issuer else None
-        wanted_type = fold(filters.doc_type) if filters.doc_type else None
-        ok_docs = set()
-        for doc in self.docs.values():
-            meta = doc.meta
-            if filters.school_year and filters.school_year not in meta.school_years:
-                continue
-            if wanted_issuer and wanted_issuer not in fold(meta.issuer or ""):
-                continue
-            if wanted_type and wanted_type != fold(meta.doc_type or ""):
-                continue
-            if filters.doc_id and filters.doc_id != doc.doc_id:
-                continue
-            ok_docs.add(doc.doc_id)
-        return np.fromiter((c.doc_id in ok_docs for c in self.chunks), dtype=bool, count=len(self.chunks))
-
-    def _facets(self, rows: np.ndarray) -> dict[str, dict[str, int]]:
-        """Counts of the best candidates per school year, issuer and type (before filters apply)."""
-        facets: dict[str, dict[str, int]] = {"school_year": {}, "issuer": {}, "doc_type": {}}
-        for row in rows.tolist():
-            meta = self._row_doc[row].meta
-            for year in meta.school_years:
-                facets["school_year"][year] = facets["school_year"].get(year, 0) + 1
-            for key, value in (("issuer", meta.issuer), ("doc_type", meta.doc_type)):
-                if value:
-                    facets[key][value] = facets[key].get(value, 0) + 1
-        return facets
-
-    def _group(self, hits: list[Hit], k: int) -> list[Hit]:
+    def _group(self, hits: list[Hit], k: int, payloads: "_Payloads") -> list[Hit]:
         """Fold near-identical passages from other documents into the better-ranked one."""
         kept: list[Hit] = []
-        for hit in hits:
+        batch = 2 * k + 10  # payloads are read a batch of ranked rows at a time, as grouping needs them
+        for i, hit in enumerate(hits):
             if len(kept) >= k:
                 break
-            twin = next((h for h in kept if self._same_passage(h.row, hit.row)), None)
+            if i % batch == 0:
+                payloads.load([h.row for h in hits[i : i + batch]])
+            chunk = payloads.chunks[hit.row]
+            twin = next((h for h in kept if self._same_passage(payloads.chunks[h.row], chunk)), None)
             if twin is None:
                 kept.append(hit)
-            elif self.chunks[hit.row].doc_id != self.chunks[twin.row].doc_id:
+            elif chunk.doc_id != payloads.chunks[twin.row].doc_id:
                 twin.also_in.append(hit.row)
         return kept
 
-    def _same_passage(self, a: int, b: int) -> bool:
-        sa, sb = self._shingle(a), self._shingle(b)
+    def _same_passage(self, a: Chunk, b: Chunk) -> bool:
+        sa, sb = _shingles(a.display), _shingles(b.display)
         if not sa or not sb:
             return False
         return len(sa & sb) / len(sa | sb) >= self.fusion.dedup_jaccard
 
-    def _folded_text(self, row: int) -> str:
-        cached = self._folded.get(row)
-        if cached is None:
-            cached = self._folded[row] = fold(self.chunks[row].text)
-        return cached
 
-    def _shingle(self, row: int) -> frozenset[str]:
-        cached = self._shingles.get(row)
-        if cached is None:
-            letters = "".join(ch for ch in fold(self.chunks[row].display) if ch.isalnum())
-            cached = frozenset(letters[i : i + 8] for i in range(0, max(len(letters) - 7, 0)))
-            self._shingles[row] = cached
-        return cached
+class _Payloads:
+    """Passages and documents of one query, read from the backend only for the rows that need them."""
+
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+        self.chunks: dict[int, Chunk] = {}
+        self.docs: dict[str, Document] = {}
+
+    def load(self, rows: list[int]) -> None:
+        missing = [r for r in rows if r not in self.chunks]
+        if not missing:
+            return
+        found = self.backend.chunks(missing)
+        self.chunks.update(found)
+        wanted = {c.doc_id for c in found.values()} - self.docs.keys()
+        if wanted:
+            self.docs.update(self.backend.documents(wanted))
 
 
-def _top(scores: np.ndarray, size: int) -> np.ndarray:
-    if len(scores) <= size:
-        return np.arange(len(scores))
-    return np.argpartition(-scores, size - 1)[:size]
+def _tokens(info: QueryInfo) -> tuple[list[str], list[str]]:
+    """BM25 tokens: the accented field takes the query as typed (or restored), the folded field as typed."""
+    return query_tokens(info.restored or info.text), folded(query_tokens(info.text))
+
+
+def _spread(pool: np.ndarray, rows: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A route's scores laid over the pool, and which pool rows the route itself returned."""
+    out = np.zeros(len(pool), dtype=np.float32)
+    known = np.zeros(len(pool), dtype=bool)
+    at = np.searchsorted(pool, rows)
+    out[at], known[at] = scores, True
+    return out, known
+
+
+@lru_cache(maxsize=8192)
+def _folded(text: str) -> str:
+    """Folded passage text, for document-number lookups; the same passages come back query after query."""
+    return fold(text)
+
+
+@lru_cache(maxsize=8192)
+def _shingles(text: str) -> frozenset[str]:
+    letters = "".join(ch for ch in fold(text) if ch.isalnum())
+    return frozenset(letters[i : i + 8] for i in range(0, max(len(letters) - 7, 0)))
 
 
 def _rrf(scores: np.ndarray, k: int) -> np.ndarray:
@@ -246,8 +232,8 @@ def _rrf(scores: np.ndarray, k: int) -> np.ndarray:
     return 1.0 / (k + ranks)
 
 
-def _at(scores: np.ndarray | None, row: int) -> float:
-    return float(scores[row]) if scores is not None else 0.0
+def _at(scores: np.ndarray | None, i: int) -> float:
+    return float(scores[i]) if scores is not None else 0.0
 
 
 def _code_match(number: str, text: str) -> bool:

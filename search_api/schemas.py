@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 import unicodedata
-from typing import Annotated, Any, Literal
+from datetime import date
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from search_api.query import MAX_QUERY_CHARS
 
 Mode = Literal["hybrid", "lexical", "dense"]
+_Dated = TypeVar("_Dated", "SearchParams", "AskParams")
 MAX_K = 100
 
 
@@ -46,6 +48,12 @@ class SearchParams(BaseModel):
     issuer: PlainText | None = Field(None, max_length=200, description="Lọc theo cơ quan ban hành")
     doc_type: PlainText | None = Field(None, max_length=100, description="Lọc theo loại văn bản")
     doc_id: PlainText | None = Field(None, max_length=64, description="Chỉ tìm trong một văn bản")
+    date_from: date | None = Field(None, description="Ban hành từ ngày (YYYY-MM-DD), tính cả ngày này")
+    date_to: date | None = Field(None, description="Ban hành đến ngày (YYYY-MM-DD), tính cả ngày này")
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> "SearchParams":
+        return _date_range(self)
 
 
 class AskParams(BaseModel):
@@ -55,6 +63,20 @@ class AskParams(BaseModel):
     school_year: PlainText | None = Field(None, max_length=20)
     issuer: PlainText | None = Field(None, max_length=200)
     doc_type: PlainText | None = Field(None, max_length=100)
+    date_from: date | None = Field(None, description="Ban hành từ ngày (YYYY-MM-DD)")
+    date_to: date | None = Field(None, description="Ban hành đến ngày (YYYY-MM-DD)")
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> "AskParams":
+        return _date_range(self)
+
+
+def _date_range(params: "_Dated") -> "_Dated":
+    """A range that ends before it starts is a mistake to report, not a silent empty result."""
+    if params.date_from and params.date_to and params.date_from > params.date_to:
+        raise ValueError(f"date_from {params.date_from} is after date_to {params.date_to} "
+                         "(ngày bắt đầu sau ngày kết thúc)")
+    return params
 
 
 class DocumentInfo(BaseModel):

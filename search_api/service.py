@@ -24,7 +24,7 @@ from search_api.config import Settings
 from search_api.errors import NotFound
 from search_api.ingest import Ingest
 from search_api.query import QueryInfo, analyze
-from search_api.retriever import Filters, FusionConfig, Hit, Retriever
+from search_api.retriever import Filters, FusionConfig, Hit, Retrieval, Retriever
 from search_api.schemas import (AlsoIn, AskParams, AskResponse, DocumentDetail, DocumentInfo, DocumentList,
                                 FacetValue, Health, ScannedPage, SearchParams, SearchResponse, SearchResult,
                                 Section)
@@ -112,9 +112,9 @@ class SearchService:
         began = time.perf_counter()
         state = self._current()
         info = analyze(params.q, state.restorer)  # analyze() validates the query itself
-        filters = Filters(params.school_year, params.issuer, params.doc_type, params.doc_id)
+        filters = search_filters(params)
         retrieval = state.retriever.search(info, params.k, params.mode, filters)
-        results = [self._result(state, hit, rank, info) for rank, hit in enumerate(retrieval.hits, start=1)]
+        results = [_result(retrieval, hit, rank, info) for rank, hit in enumerate(retrieval.hits, start=1)]
         facets = {
             name: [FacetValue(value=v, count=c) for v, c in sorted(counts.items(), key=lambda x: (-x[1], x[0]))]
             for name, counts in retrieval.facets.items()
@@ -130,7 +130,8 @@ class SearchService:
         began = time.perf_counter()
         if search is None:
             search, info = self._search(SearchParams(q=params.q, k=ASK_PASSAGES, school_year=params.school_year,
-                                                     issuer=params.issuer, doc_type=params.doc_type))
+                                                     issuer=params.issuer, doc_type=params.doc_type,
+                                                     date_from=params.date_from, date_to=params.date_to))
         else:
             info = analyze(params.q, self._current().restorer)
         citations = search.results[:ASK_PASSAGES]
@@ -141,7 +142,7 @@ class SearchService:
     # -- documents -------------------------------------------------------------------------------
 
     def documents(self) -> DocumentList:
-        docs = sorted(self._current().reader.documents.values(), key=lambda d: d.source)
+        docs = self._current().reader.list_documents()
         return DocumentList(count=len(docs), documents=[document_info(d) for d in docs])
 
     def document(self, doc_id: str) -> DocumentDetail:
@@ -159,7 +160,7 @@ class SearchService:
         )
 
     def source_path(self, doc_id: str) -> Path:
-        doc = self._current().reader.documents.get(doc_id)
+        doc = self._current().reader.documents([doc_id]).get(doc_id)
         if doc is None:
             raise NotFound(f"no document with id {doc_id!r}")
         return self.settings.corpus_dir / doc.source
@@ -173,20 +174,25 @@ class SearchService:
         return Health(status="ok", documents=manifest.documents, chunks=manifest.chunks,
                       embedder=manifest.embedder, index=state.reader.path.name, built_at=manifest.built_at)
 
-    # -- result assembly -------------------------------------------------------------------------
 
-    def _result(self, state: _Loaded, hit: Hit, rank: int, info: QueryInfo) -> SearchResult:
-        chunk = state.retriever.chunks[hit.row]
-        doc = state.reader.documents[chunk.doc_id]
-        shown = chunk.rendered      # a table row: the row with its headers; highlights go with each field
-        return SearchResult(
-            rank=rank, score=round(hit.score, 6), chunk_id=chunk.chunk_id, text=chunk.text,
-            highlights=highlight(chunk.text, info), display=shown,
-            display_highlights=highlight(shown, info) if shown else [],
-            section=chunk.section, start=chunk.start, end=chunk.end,
-            page=chunk.page, kind=chunk.kind, document=document_info(doc),
-            also_in=[_also_in(state, row) for row in hit.also_in],
-        )
+def search_filters(params: SearchParams) -> Filters:
+    """The retrieval filters a search asks for (dates as ISO strings)."""
+    return Filters(params.school_year, params.issuer, params.doc_type, params.doc_id,
+                   params.date_from.isoformat() if params.date_from else None,
+                   params.date_to.isoformat() if params.date_to else None)
+
+
+def _result(retrieval: Retrieval, hit: Hit, rank: int, info: QueryInfo) -> SearchResult:
+    chunk = retrieval.chunks[hit.row]
+    shown = chunk.rendered      # a table row: the row with its headers; highlights go with each field
+    return SearchResult(
+        rank=rank, score=round(hit.score, 6), chunk_id=chunk.chunk_id, text=chunk.text,
+        highlights=highlight(chunk.text, info), display=shown,
+        display_highlights=highlight(shown, info) if shown else [],
+        section=chunk.section, start=chunk.start, end=chunk.end,
+        page=chunk.page, kind=chunk.kind, document=document_info(retrieval.documents[chunk.doc_id]),
+        also_in=[_also_in(retrieval, row) for row in hit.also_in],
+    )
 
 
 def document_info(doc: Document) -> DocumentInfo:
@@ -224,10 +230,10 @@ def _passage_words(text: str) -> tuple[str, tuple[tuple[int, int, str], ...]]:
     return text.lower(), tuple(word_spans(fold(text)))
 
 
-def _also_in(state: _Loaded, row: int) -> AlsoIn:
-    chunk: Chunk = state.retriever.chunks[row]
+def _also_in(retrieval: Retrieval, row: int) -> AlsoIn:
+    chunk: Chunk = retrieval.chunks[row]
     return AlsoIn(chunk_id=chunk.chunk_id, start=chunk.start, end=chunk.end,
-                  document=document_info(state.reader.documents[chunk.doc_id]))
+                  document=document_info(retrieval.documents[chunk.doc_id]))
 
 
 def _analysis(info: QueryInfo) -> dict[str, object]:

@@ -91,6 +91,15 @@ def test_search_school_year_filter(client: httpx.Client) -> None:
     assert all("2024-2025" in r["document"]["school_years"] for r in body["results"])
 
 
+def test_search_date_range_filter(client: httpx.Client) -> None:
+    params = {"q": "kế hoạch năm học", "date_from": "2024-01-01", "date_to": "2024-12-31", "k": 20}
+    body = client.get("/api/search", params=params).json()
+    assert body["filters"] == {"date_from": "2024-01-01", "date_to": "2024-12-31"}
+    assert body["results"] and all("2024-01-01" <= r["document"]["date"] <= "2024-12-31" for r in body["results"])
+    # facets count documents within the other filters: the school year of the 2024 directive
+    assert body["facets"]["school_year"] == [{"value": "2024-2025", "count": 1}]
+
+
 def test_ask(client: httpx.Client) -> None:
     response = client.get("/api/ask", params={"q": "Khi nào tổ chức hội nghị giao ban?"})
     assert response.status_code == 200
@@ -182,6 +191,10 @@ BAD_REQUESTS = [
     ("no body", "POST", "/api/search", None, b"", "request body is required"),
     ("unknown field", "POST", "/api/search", None, b'{"q": "STEM", "top": 3}', "unknown field 'top'"),
     ("k as text", "POST", "/api/search", None, b'{"q": "STEM", "k": "many"}', "k must be a whole number"),
+    ("bad date", "GET", "/api/search", {"q": "STEM", "date_from": "2020-13-01"}, None,
+     "date_from must be a date written YYYY-MM-DD"),
+    ("reversed dates", "POST", "/api/search", None, b'{"q": "STEM", "date_from": "2021-01-01", "date_to": "2020-01-01"}',
+     "date_from 2021-01-01 is after date_to 2020-01-01"),
 ]
 
 

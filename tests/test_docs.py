@@ -44,3 +44,12 @@ def test_every_eval_option_is_documented():
         for flag in action.option_strings:
             if flag.startswith("--") and flag != "--help":
                 assert flag in README, f"README does not document `tracuu eval {flag}`"
+
+
+def test_every_bench_scale_option_is_documented():
+    from eval.scale import build_parser as scale_parser
+
+    for action in scale_parser()._actions:
+        for flag in action.option_strings:
+            if flag.startswith("--") and flag != "--help":
+                assert flag in README, f"README does not document `tracuu bench-scale {flag}`"
