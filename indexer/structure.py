@@ -19,7 +19,7 @@ from indexer.tables import find_table_rows
 from indexer.types import DocMeta, Footnote, Section, TableRow
 from indexer.vocab import TYPE_NAMES, YEAR_RANGE, type_word
 
-__all__ = ["Line", "ParsedDoc", "parse_document", "skipped_spans", "split_lines"]
+__all__ = ["Line", "ParsedDoc", "line_kind", "parse_document", "skipped_spans", "split_lines"]
 
 _LONG_LINE = 150            # a body paragraph, not a header or title line
 _GLUED_LINE = 300           # a scraped page whose header, title and body share one line
@@ -238,6 +238,12 @@ def _line_kind(s: str) -> tuple[str, str, int] | None:
             kind = f"arabic{m.group(1).count('.') + 1}"
         return kind, m.group(1), m.end()
     return None
+
+
+def line_kind(s: str) -> tuple[str, str, int] | None:
+    """The heading marker a line opens with ("II.", "1.2.", "a)", "Điều 3."): (kind, code, end of marker).
+    The answerer reads list structure inside passages with the same markers the outline is built from."""
+    return _line_kind(s)
 
 
 def _line_heading(lay: _Layout, i: int) -> _Heading | None:

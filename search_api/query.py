@@ -37,6 +37,7 @@ class QueryInfo:
     lang: str                       # "vi" | "en"
     is_question: bool
     question_type: str | None       # "number" | "date" | "document" | "who" | "generic" | None
+    wants_list: bool = False        # asks for several things: "những trường nào", "gồm những gì", "which schools"
 
 
 def validate_query(q: object) -> str:
@@ -84,7 +85,7 @@ def analyze(q: str, restorer: Restorer | None = None) -> QueryInfo:
         raw=raw, text=text, folded=folded_text, has_diacritics=marked, restored=restored,
         school_years=school_years(text), doc_numbers=find_query_numbers(text),
         doc_type=find_doc_type(text), lang=lang, is_question=is_question,
-        question_type=_question_type(words) if is_question else None,
+        question_type=_question_type(words) if is_question else None, wants_list=_wants_list(words),
     )
 
 
@@ -264,6 +265,30 @@ def _yes_no(words: list[Word]) -> bool:
     if _same(last, "không"):
         return any(_same(w, "có") or _same(w, "được") for _, _, w in words[:-1])
     return _same(last, "chưa", accent_only=True)
+
+
+# Phrases that ask for several things. "những"/"các" ask for a list when a question word closes their noun
+# phrase ("những trường THCS nào", "các nội dung gì"), not a question word further on ("các em ... làm gì");
+# "những" typed with marks is never "nhưng" (but).
+_LIST_PHRASES = ("danh sách", "liệt kê", "kể tên", "bao gồm", "gồm những", "gồm các", "gồm có", "những gì",
+                 "những ai", "list", "enumerate", "what are", "which are")
+_PLURALS = (("những", 6), ("các", 3))      # plural word, most words until its "nào"/"gì"
+_ENGLISH_NOT_PLURAL = frozenset("is was has does this its thus always".split())
+
+
+def _wants_list(words: list[Word]) -> bool:
+    """A question whose answer is several items: the schools of a cluster, the tasks under a heading."""
+    if any(_find(words, p) >= 0 for p in _LIST_PHRASES):
+        return True
+    for plural, reach in _PLURALS:
+        at = _find(words, plural)
+        if at >= 0 and any(_find(words[at + 1:at + 2 + reach], q) >= 0 for q in ("nào", "gì")):
+            return True
+    if words and _same(words[0][2], "những"):
+        return True             # a plural noun phrase: "những dụng cụ hỗ trợ tính toán ..."
+    # "which schools", "which contests": which + a plural noun
+    return any(w == "which" and len(nxt) > 3 and nxt.endswith("s") and nxt not in _ENGLISH_NOT_PLURAL
+               for (_, _, w), (_, _, nxt) in zip(words, words[1:]))
 
 
 def _question_type(words: list[Word]) -> str:

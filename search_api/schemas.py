@@ -140,13 +140,29 @@ class SearchResponse(BaseModel):
     results: list[SearchResult]
 
 
+class AnswerItem(BaseModel):
+    """One item of a list answer: a span of one cited passage."""
+
+    text: str = Field(description="The item exactly as in its passage: citations[citation - 1].text[span[0]:span[1]]")
+    span: tuple[int, int] = Field(description="[start, end) of the item in its passage's `text`")
+    display_span: tuple[int, int] | None = Field(None, description="[start, end) of the item in its passage's "
+                                                                  "`display` (table rows); null for other passages")
+    citation: int = Field(description="`rank` of the passage the item comes from; it is citations[citation - 1]")
+    chunk_id: str = Field(description="`chunk_id` of that passage")
+
+
 class Answer(BaseModel):
-    text: str = Field(description="The answer: a span of the passage, or 'row, column: value' for a table cell")
+    text: str = Field(description="The answer: a span of the passage, or 'row, column: value' for a table cell; "
+                                  "for a list answer, the stretch of the passage from its first item to its last")
     span: tuple[int, int] = Field(description="[start, end) of the answer in `passage.text` (a table row's cell "
                                               "value, or the whole row when the answer is not in its text)")
     display_span: tuple[int, int] | None = Field(None, description="[start, end) of the answer in "
                                                                   "`passage.display`; null when it has none")
     passage: SearchResult
+    items: list[AnswerItem] | None = Field(
+        None, description="List answers only (the schools of a cluster, the documents to implement, the activities "
+                          "of a month, the tasks under a heading): the items, in document order, each a span of a "
+                          "cited passage, without the heading that introduces them; null for a single answer")
 
 
 class AskResponse(BaseModel):

@@ -20,6 +20,7 @@ from indexer.store import IndexReader, read_manifest
 from indexer.types import BuildSummary, Chunk, Document
 from indexer.vocab import word_spans
 from search_api import answer as answering
+from search_api import lists
 from search_api.config import Settings
 from search_api.errors import NotFound
 from search_api.ingest import Ingest
@@ -136,6 +137,7 @@ class SearchService:
             info = analyze(params.q, self._current().restorer)
         citations = search.results[:ASK_PASSAGES]
         found, confidence = answering.extract(info, citations)
+        found = lists.attach(found, info, citations)    # a list's items instead of its heading
         return AskResponse(question=params.q, took_ms=round((time.perf_counter() - began) * 1000, 2),
                            answer=found, confidence=round(confidence, 4), citations=citations)
 

@@ -105,6 +105,11 @@ def nested_units(text: str) -> list[tuple[Span, int]]:
     return out
 
 
+def sentences(text: str, start: int, end: int) -> list[Span]:
+    """Sentence spans of text[start:end] by the rules of `split_units` (no clause cuts, nothing trimmed)."""
+    return list(_sentences(text, start, end))
+
+
 def _sentences(text: str, start: int, end: int) -> Iterable[Span]:
     begin = start
     for i in range(start, end):
@@ -140,10 +145,12 @@ def _no_stop(text: str, begin: int, dot: int) -> bool:
 
 
 def _clauses(text: str, start: int, end: int) -> list[Span]:
-    """Cut a long sentence at "; " where both sides keep at least three words."""
-    out, begin = [], start
+    """Cut a long sentence at "; " where both sides keep at least three words, never inside brackets: "(xây
+    dựng ...; tham gia ...; tổ chức ...)" lists what the words before it name, and is read with them."""
+    out, begin, depth = [], start, 0
     for i in range(start, end - 1):
-        if text[i] == ";" and text[i + 1].isspace():
+        depth = max(0, depth + (text[i] in "([") - (text[i] in ")]"))
+        if text[i] == ";" and text[i + 1].isspace() and not depth:
             if len(word_spans(text, begin, i)) >= 3 and len(word_spans(text, i + 1, end)) >= 3:
                 out.append((begin, i + 1))
                 begin = i + 1

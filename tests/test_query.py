@@ -158,6 +158,25 @@ def test_questions(q: str, kind: str) -> None:
     assert info.question_type == kind
 
 
+@pytest.mark.parametrize("q", [
+    "Những trường nào tham gia hội thi?", "nhung truong nao tham gia hoi thi", "các nội dung gì cần chuẩn bị",
+    "Hồ sơ gồm những giấy tờ gì?", "danh sách giáo viên cốt cán", "liệt kê các hoạt động tháng 3",
+    "kể tên các trường đạt chuẩn", "những hoạt động trải nghiệm của học sinh lớp 8",
+    "Which schools joined the pilot?", "list the contests in March", "what are the requirements for STEM clubs",
+])
+def test_list_questions(q: str) -> None:
+    assert analyze(q).wants_list
+
+
+@pytest.mark.parametrize("q", [
+    "Trường nào đạt chuẩn quốc gia?", "Tỷ lệ học sinh bỏ học là bao nhiêu?", "nhưng trường nào chưa nộp?",
+    "các em học sinh lớp 9 cần chuẩn bị cho kỳ thi thế nào", "giáo dục STEM là gì",
+    "which school hosts the meeting", "STEM requirements 2020-2021",
+])
+def test_single_answer_questions_are_not_lists(q: str) -> None:
+    assert not analyze(q).wants_list
+
+
 @pytest.mark.parametrize("q", ["ty le hoc sinh bo hoc THCS", "phòng học thông minh", "máy tính bảng",
                                "dau nam hoc", "kế hoạch giao ban", "STEM requirements 2020-2021", "ải Chi Lăng",
                                "học sinh chưa đạt chuẩn", "không tổ chức thi", "không có học sinh bỏ học"])

@@ -36,3 +36,11 @@ def test_long_sentence_is_cut_into_clauses() -> None:
     units = split_units(text)
     assert len(units) == 4
     assert all(text[s:e].startswith("tổ chức") for s, e in units)
+
+
+def test_a_bracketed_list_is_not_cut_into_clauses() -> None:
+    """"(…; …; …)" lists what the words before it name: the sentence stays one unit with them."""
+    text = ("Các trường chủ động chuẩn bị nguồn học sinh năng khiếu từ tiểu học (tổ chức câu lạc bộ toán tuổi thơ "
+            "ở mỗi khối lớp; mời giáo viên cốt cán của huyện bồi dưỡng hằng tuần; tổ chức giao lưu olympic giữa "
+            "các trường trong cụm) để nâng chất lượng mũi nhọn.")
+    assert [text[s:e] for s, e in split_units(text)] == [text]
