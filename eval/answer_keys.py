@@ -13,7 +13,7 @@ key starting (ending) with a digit may not follow (precede) a digit or a decimal
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from indexer.normalize import fold
 
@@ -85,3 +85,12 @@ def is_correct(answer: str | None, keys: Iterable[str]) -> bool:
     """An answer is correct when it holds every key (an empty key list is never satisfied)."""
     keys = list(keys)
     return bool(keys) and bool(answer) and not missing_keys(answer, keys)
+
+
+def scored_text(answer: Mapping | None) -> str | None:
+    """What an `ask` answer (the API's `answer` object) is scored by: a list answer's items, one a line (the
+    items are the answer, the stretch of passage around them is not), else its text; None for no answer."""
+    if not answer:
+        return None
+    items = answer.get("items")
+    return "\n".join(item["text"] for item in items) if items else answer["text"]

@@ -21,6 +21,7 @@ from typing import Callable, Sequence
 import numpy as np
 from tqdm import tqdm
 
+from eval.answer_keys import scored_text
 from indexer.errors import BadQuery, TracuuError
 from search_api.config import REPO_ROOT, Settings
 
@@ -331,7 +332,7 @@ def _engine_ask(service) -> Callable[[str, dict], str | None]:
     def ask(text: str, filters: dict) -> str | None:
         wanted = {k: v for k, v in filters.items() if k in ("school_year", "issuer", "doc_type")}
         response = service.ask(AskParams(q=text, **wanted))
-        return response.answer.text if response.answer else None
+        return scored_text(response.answer.model_dump(include={"text", "items"}) if response.answer else None)
     return ask
 
 
@@ -356,8 +357,7 @@ def _api_ask(url: str) -> Callable[[str, dict], str | None]:
 
     def ask(text: str, filters: dict) -> str | None:
         wanted = {k: v for k, v in filters.items() if k in ("school_year", "issuer", "doc_type")}
-        answer = _get(client, "/api/ask", {"q": text, **wanted}).get("answer")
-        return answer["text"] if answer else None
+        return scored_text(_get(client, "/api/ask", {"q": text, **wanted}).get("answer"))
     return ask
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from eval.answer_keys import contains_key, fold_answer, is_correct, missing_keys
+from eval.answer_keys import contains_key, fold_answer, is_correct, missing_keys, scored_text
 from eval.relevance import fold_for_match
 
 
@@ -67,3 +67,12 @@ def test_is_correct_needs_every_key_and_an_answer():
     assert not is_correct(None, keys) and missing_keys(None, keys) == keys
     assert not is_correct("", keys)
     assert not is_correct("anything", [])          # a query without keys can never be "correct"
+
+
+def test_a_list_answer_is_scored_by_its_items():
+    items = [{"text": "THCS Trường Sơn"}, {"text": "Quốc Tuấn"}]
+    answer = {"text": "Hoàn thành trước tháng 12/2024: ...", "items": items}
+    assert scored_text(answer) == "THCS Trường Sơn\nQuốc Tuấn"
+    assert is_correct(scored_text(answer), ["Trường Sơn", "Quốc Tuấn"])
+    assert scored_text({"text": "0,6 %", "items": None}) == "0,6 %"
+    assert scored_text(None) is None
