@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from indexer.errors import TracuuError
 from indexer.types import BuildSummary
 from search_api.config import ENVIRONMENT, Settings
-from search_api.schemas import AskParams, AskResponse, SearchParams, SearchResponse, SearchResult
+from search_api.schemas import AnswerItem, AskParams, AskResponse, SearchParams, SearchResponse, SearchResult
 
 EXIT_USER_ERROR = 2
 _WIDTH = 100
@@ -240,9 +240,19 @@ def format_ask(response: AskResponse, marks: tuple[str, str] = ("[", "]")) -> st
     answer = response.answer
     passage = answer.passage
     shown_span = answer.display_span if passage.display is not None else answer.span
-    lines = [f"{answer.text}", f"(confidence {response.confidence:.2f})", "",
+    head = [f"- {_item_text(response, item)} [{item.citation}]" for item in answer.items] if answer.items \
+        else [answer.text]
+    lines = [*head, f"(confidence {response.confidence:.2f})", "",
              _result_block(passage, marks, highlights=[shown_span] if shown_span else [])]
     return "\n".join(lines)
+
+
+def _item_text(response: AskResponse, item: AnswerItem) -> str:
+    """One item of a list answer as a reader sees it: a table row with its headers, other text as written."""
+    cited = response.citations[item.citation - 1]
+    text = cited.display[item.display_span[0]:item.display_span[1]] if cited.display and item.display_span \
+        else item.text
+    return " ".join(text.split())
 
 
 def _result_block(result: SearchResult, marks: tuple[str, str],

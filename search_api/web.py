@@ -66,13 +66,14 @@ def search_page(request: Request, service: ServiceDep, q: str = "", school_year:
 
 
 def _ask(service: SearchService, params: SearchParams, search: SearchResponse) -> dict | None:
-    """The answer box data for a question; a failing answerer never takes the results page down."""
+    """The answer box data for a question, also when there is no answer (the page then says so plainly);
+    a failing answerer never takes the results page down."""
     try:
         answer = service.ask(AskParams(q=params.q, school_year=params.school_year, issuer=params.issuer,
                                        doc_type=params.doc_type), search)
     except TracuuError:
         return None
-    return answer.model_dump() if answer.answer is not None else None
+    return answer.model_dump()
 
 
 # -- documents ----------------------------------------------------------------------------------

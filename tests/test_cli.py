@@ -108,3 +108,19 @@ def test_user_errors_are_one_line(tmp_path: Path, built) -> None:
     assert "no index" in one_line_error(tracuu("search", "STEM", "--index", tmp_path / "none"))
     one_line_error(tracuu("search", "STEM", "--mode", "fuzzy"))
     one_line_error(tracuu("frobnicate"))
+
+
+def test_ask_text_output_lists_the_items_with_their_citations() -> None:
+    from search_api.cli import format_ask
+    from search_api.schemas import Answer, AnswerItem, AskResponse, DocumentInfo, SearchResult
+
+    text = "Thành phần:\n- Hiệu trưởng các trường;\n- Tổ trưởng chuyên môn."
+    passage = SearchResult(rank=1, score=0.9, chunk_id="c1", text=text, highlights=[], section="", start=0,
+                           end=len(text), page=None, document=DocumentInfo(id="d1", source="d1.txt"))
+    spans = [(text.index("Hiệu"), text.index(";")), (text.index("Tổ"), len(text) - 1)]
+    items = [AnswerItem(text=text[s:e], span=(s, e), citation=1, chunk_id="c1") for s, e in spans]
+    answer = Answer(text=text[spans[0][0]:spans[1][1]], span=(spans[0][0], spans[1][1]), passage=passage,
+                    items=items)
+    shown = format_ask(AskResponse(question="q", took_ms=1.0, answer=answer, confidence=0.9, citations=[passage]))
+    assert shown.splitlines()[:3] == ["- Hiệu trưởng các trường [1]", "- Tổ trưởng chuyên môn [1]",
+                                      "(confidence 0.90)"]

@@ -179,6 +179,43 @@ def test_no_answer_box_without_answer() -> None:
     assert 'class="answer"' not in html
 
 
+NO_ANSWER = "Không tìm thấy câu trả lời trực tiếp trong văn bản — xem các đoạn liên quan bên dưới."
+
+
+def test_a_question_without_an_answer_says_so_and_keeps_the_passages() -> None:
+    passage = result()
+    ask = {"question": "Huyện có bao nhiêu giáo viên?", "took_ms": 1.0, "answer": None, "confidence": 0.4,
+           "citations": [passage]}
+    html = pages.render_search(pages.search_state(ask["question"]), response([passage], q=ask["question"]), ask)
+    assert NO_ANSWER in html and 'class="answer"' not in html
+    assert html.index(NO_ANSWER) < html.index('class="results"') and "xuống dưới 0,6%" in html
+    # a search that is not a question asks nothing, so it claims nothing about answers
+    assert NO_ANSWER not in pages.render_search(pages.search_state("bỏ học"), response([passage]))
+
+
+LIST = ("* Thành lập cụm chuyên môn:\n+ Cụm 1: Phú Lâm, Hòa Bình <b>.\n+ Cụm 2: Đống Đa, Ba Đình.")
+
+
+def test_a_list_answer_is_a_list_whose_items_link_their_place_in_the_document() -> None:
+    passage = result(text=LIST, highlights=[], start=500, end=500 + len(LIST))
+    spans = [(LIST.index("Cụm 1"), LIST.index(" <b>.") + 4), (LIST.index("Cụm 2"), len(LIST) - 1)]
+    items = [{"text": LIST[s:e], "span": (s, e), "display_span": None, "citation": 1, "chunk_id": "c1"}
+             for s, e in spans]
+    ask = {"question": "Các cụm chuyên môn gồm những trường nào?", "took_ms": 3.0, "confidence": 0.9,
+           "answer": {"text": LIST[spans[0][0]:spans[1][1]], "span": (spans[0][0], spans[1][1]),
+                      "display_span": None, "passage": passage, "items": items},
+           "citations": [passage]}
+    html = pages.render_search(pages.search_state(ask["question"]), response([passage], q=ask["question"]), ask)
+    box = html[html.index('class="answer"'):html.index("</section>")]
+    listed = box[box.index('<ul class="answer-items">'):box.index("</ul>")]
+    assert listed.count("<li>") == 2 and "Thành lập cụm" not in listed
+    assert "Cụm 1: Phú Lâm, Hòa Bình &lt;b&gt;" in listed and "<b>" not in box
+    links = [h for h in parse(listed).hrefs]
+    assert links == [f"/documents/d1?start={500 + s}&end={500 + e}#passage" for s, e in spans]
+    assert box.count('<mark class="answer-span">') == 2      # both items marked in the passage shown
+    assert NO_ANSWER not in html
+
+
 # -- no results, filters ------------------------------------------------------------------------------
 
 
