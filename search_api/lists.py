@@ -98,10 +98,28 @@ def _line_items(answer: Answer, at: int, citations: list[SearchResult],
     if inline:
         return at, inline
     parent = line.parent
-    if parent >= 0 and _introduces(text, outline, parent) and _named(question, citations[at], text, outline[parent]) \
+    if parent >= 0 and _introduces(text, outline, parent) and _named(question, text, outline[parent]) \
             and not _distinguished(question, citations[at], outline, here):
         return _items_under(_Heading(at, parent, _path(citations[at], outline, parent)), citations, question)
+    if question.wants_list:
+        # a list question answered outside any list: the list whose heading the question names, if any
+        named = _named_heading(citations, question)
+        return _items_under(named, citations, question) if named else None
     return None
+
+
+def _named_heading(citations: list[SearchResult], question: _Question) -> _Heading | None:
+    """The heading in the cited passages that the question names with the most words (the first on a tie)."""
+    best: tuple[int, _Heading] | None = None
+    for cited, passage in enumerate(citations):
+        if passage.display is not None:
+            continue
+        outline = _outline(passage.text)
+        for i, line in enumerate(outline):
+            words = _named(question, passage.text, line) if _introduces(passage.text, outline, i) else 0
+            if words and (best is None or words > best[0]):
+                best = (words, _Heading(cited, i, _path(passage, outline, i)))
+    return best[1] if best else None
 
 
 # -- outline of a passage ------------------------------------------------------------------------
@@ -227,7 +245,7 @@ def _most_specific(heading: _Heading, citations: list[SearchResult], question: _
             continue
         outline = _outline(passage.text)
         for i, line in enumerate(outline):
-            if not _introduces(passage.text, outline, i) or not _named(question, passage, passage.text, line):
+            if not _introduces(passage.text, outline, i) or not _named(question, passage.text, line):
                 continue
             path = _path(passage, outline, i)
             below = heading.path[-1] in path[:-1] or (cited == heading.cited and _under(outline, i, heading.line))
@@ -278,15 +296,13 @@ def _doc_words(passage: SearchResult) -> set[str]:
     return set(_content_words(named))
 
 
-def _named(question: _Question, passage: SearchResult, text: str, line: _Line) -> bool:
-    """The question names the heading: its label's content words appear together, in order, in the
-    question ("Mục đích", "10/2020", "Sở Giáo dục và Đào tạo"), and not only as the document's own words."""
-    head = text[line.body:line.end].split(":")[0]
-    label = _content_words(head)
+def _named(question: _Question, text: str, line: _Line) -> int:
+    """How many words of the heading's label the question names, when it names them all, together and in
+    order ("Mục đích", "10/2020", "Sở Giáo dục và Đào tạo"); 0 when it does not name the heading."""
+    label = _content_words(text[line.body:line.end].split(":")[0])
     n = len(label)
-    if not n or set(label) <= _doc_words(passage):
-        return False
-    return any(question.words[k:k + n] == label for k in range(len(question.words) - n + 1))
+    named = n and any(question.words[k:k + n] == label for k in range(len(question.words) - n + 1))
+    return n if named else 0
 
 
 def _distinguished(question: _Question, passage: SearchResult, outline: list[_Line], i: int) -> bool:

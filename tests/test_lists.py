@@ -221,3 +221,17 @@ def test_the_answerer_s_heading_answer_comes_back_as_items() -> None:
     assert texts(listed) == ["Đại diện lãnh đạo Phòng Giáo dục và Đào tạo huyện Mỹ Xuyên",
                              "Hiệu trưởng các trường tiểu học", "Tổ trưởng chuyên môn khối 5"]
     check_spans(listed, cited)
+
+
+def test_a_list_question_answered_outside_any_list_takes_the_list_whose_heading_it_names() -> None:
+    tasks = ("V. TỔ CHỨC THỰC HIỆN\n1. Phòng Giáo dục và Đào tạo\n- Ban hành kế hoạch kiểm tra.\n"
+             "- Tổng hợp kết quả báo cáo Sở.\n2. Các trường tiểu học\n- Tự kiểm tra trước ngày 15/4.")
+    intro = "Phòng Giáo dục và Đào tạo ban hành kế hoạch kiểm tra nội bộ năm học 2022-2023 như sau:"
+    cited = [passage(intro), passage(tasks, rank=2, start=900, title="KẾ HOẠCH Kiểm tra nội bộ",)]
+    unit = pointing_at(cited[0], intro[:-1])
+    found = attach(unit, analyze("Phòng Giáo dục và Đào tạo phải làm những việc gì?"), cited)
+    assert texts(found) == ["Ban hành kế hoạch kiểm tra", "Tổng hợp kết quả báo cáo Sở"]
+    assert {i.citation for i in found.items} == {2}
+    check_spans(found, cited)
+    # the same answer to a question that does not ask for several things is left alone
+    assert attach(unit, analyze("Phòng Giáo dục và Đào tạo có vai trò gì?"), cited) == unit
