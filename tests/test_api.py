@@ -134,6 +134,38 @@ def test_every_result_text_is_its_document_slice(client: httpx.Client, q: str) -
         assert not r["text"].startswith("STT")
 
 
+def test_a_single_answer_has_no_items(client: httpx.Client) -> None:
+    body = client.get("/api/ask", params={"q": "Tỷ lệ học sinh THCS bỏ học năm học 2020-2021 là bao nhiêu?"}).json()
+    assert body["answer"] is not None and body["answer"]["items"] is None
+
+
+@pytest.mark.parametrize("q, wanted", [
+    ("Những trường nào thuộc cụm 2 của Quận 11?", ["Trương Vĩnh Ký", "Lê Anh Xuân"]),
+    ("Sở Giáo dục và Đào tạo làm những việc gì để tổ chức hội nghị giao ban?", ["triệu tập đại biểu"]),
+])
+def test_a_list_answer_has_items_that_are_spans_of_the_citations(client: httpx.Client, q: str,
+                                                                  wanted: list[str]) -> None:
+    body = client.get("/api/ask", params={"q": q}).json()
+    answer = body["answer"]
+    assert answer is not None and answer["items"] and len(answer["items"]) >= 2, answer
+    documents: dict[str, str] = {}
+    for item in answer["items"]:
+        assert set(item) == {"text", "span", "display_span", "citation", "chunk_id"}
+        cited = body["citations"][item["citation"] - 1]
+        assert cited["rank"] == item["citation"] and cited["chunk_id"] == item["chunk_id"]
+        start, end = item["span"]
+        assert 0 <= start < end <= len(cited["text"]) and cited["text"][start:end] == item["text"]
+        doc_id = cited["document"]["id"]
+        documents.setdefault(doc_id, client.get(f"/api/documents/{doc_id}").json()["text"])
+        assert documents[doc_id][cited["start"] + start:cited["start"] + end] == item["text"]
+    joined = " ".join(item["text"] for item in answer["items"])
+    assert all(w in joined for w in wanted), joined
+    start, end = answer["span"]                      # the answer itself stays a span of its passage
+    assert answer["passage"]["text"][start:end] == answer["text"]
+    posted = client.post("/api/ask", json={"q": q}).json()
+    assert without_timing(posted) == without_timing(body)
+
+
 def test_a_table_answer_points_at_the_cell_in_the_document(client: httpx.Client) -> None:
     body = client.get("/api/ask", params={"q": "Tỷ lệ học sinh THCS bỏ học năm học 2020-2021 là bao nhiêu?"}).json()
     answer = body["answer"]
@@ -167,8 +199,13 @@ def test_healthz(client: httpx.Client) -> None:
 
 
 def test_openapi_and_docs(client: httpx.Client) -> None:
-    paths = client.get("/openapi.json").json()["paths"]
+    schema = client.get("/openapi.json").json()
+    paths = schema["paths"]
     assert {"/api/search", "/api/ask", "/api/documents", "/api/documents/{doc_id}", "/healthz"} <= set(paths)
+    items = schema["components"]["schemas"]["Answer"]["properties"]["items"]
+    assert "List answers only" in items["description"]      # answer.items is documented for API users
+    assert set(schema["components"]["schemas"]["AnswerItem"]["properties"]) == {
+        "text", "span", "display_span", "citation", "chunk_id"}
     assert client.get("/docs").status_code == 200
 
 

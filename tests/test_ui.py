@@ -22,6 +22,8 @@ ARTIFACTS = REPO / "test-artifacts"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
 QUESTION = "Tỷ lệ học sinh THCS bỏ học năm học 2020-2021 là bao nhiêu?"
+LIST_QUESTION = "Những trường nào thuộc cụm 2 của Quận 11?"
+UNANSWERABLE = "Giá vé máy bay từ Hà Nội đi Đà Nẵng tháng này là bao nhiêu?"   # out of domain
 
 
 @pytest.fixture(scope="module")
@@ -119,6 +121,40 @@ def test_question_shows_the_answer_box(page) -> None:
     box.scroll_into_view_if_needed()
     shot(page, "answer.png")
     box.screenshot(path=str(ARTIFACTS / "answer-box.png"))
+
+
+def test_list_question_shows_the_items_as_a_list_with_citation_links(page) -> None:
+    page.goto("/?q=" + quote(LIST_QUESTION))
+    box = page.locator("section.answer")
+    box.wait_for()
+    items = box.locator("ul.answer-items > li")
+    assert items.count() >= 2
+    texts = items.all_inner_texts()
+    assert any("Trương Vĩnh Ký" in t for t in texts) and any("Lê Anh Xuân" in t for t in texts), texts
+    assert not any("Cụm 1" in t for t in texts)          # the other cluster's schools are not this answer
+    links = box.locator("ul.answer-items a.item-cite")
+    assert links.count() == items.count()
+    hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
+    assert all(h.startswith("/documents/") and h.endswith("#passage") for h in hrefs), hrefs
+    box.scroll_into_view_if_needed()
+    shot(page, "answer-list.png")
+    box.screenshot(path=str(ARTIFACTS / "answer-list-box.png"))
+    first = items.first.locator(".item-text").inner_text().strip()
+    links.first.click()                                   # the citation opens the document at that item
+    passage = page.locator("mark#passage")
+    passage.wait_for()
+    assert " ".join(passage.inner_text().split()) == " ".join(first.split())
+
+
+def test_unanswerable_question_says_so_and_still_shows_passages(page) -> None:
+    page.goto("/?q=" + quote(UNANSWERABLE))
+    page.wait_for_selector("#result-count")
+    notice = page.locator("section.no-answer")
+    assert notice.inner_text().strip() == ("Không tìm thấy câu trả lời trực tiếp trong văn bản — "
+                                           "xem các đoạn liên quan bên dưới.")
+    assert page.locator("section.answer").count() == 0     # no green box for a guess
+    assert page.locator(".result").count() > 0            # the passages are still there to read
+    shot(page, "no-answer.png")
 
 
 def test_bad_query_is_a_friendly_422(page) -> None:
