@@ -270,7 +270,7 @@ def _path(passage: SearchResult, outline: list[_Line], i: int) -> tuple[tuple[st
 
 def _key(label: str) -> tuple[str, ...]:
     """A heading label as its first words before any ":" (section paths cut long labels with "…")."""
-    kind, body = _marker(label, 0, len(label)) if label else ("plain", 0)
+    _, body = _marker(label, 0, len(label)) if label else ("plain", 0)
     head = label[body:].split(":")[0]
     return tuple(w for *_, w in spelled_words(fold(head)))[:5]
 
@@ -327,32 +327,28 @@ def _inline_items(text: str, line: _Line, unit: Span, wants_list: bool) -> list[
     sentence = next(((s, e) for s, e in spans.sentences(text, line.body, line.end) if s <= unit[0] < e),
                     (line.body, line.end))
     s_start, s_end = sentence
+    def holds_lead_in(lead_end: int) -> bool:
+        return wants_list or bool(spans.word_spans(text, unit[0], lead_end))
+
     numbered = _enumerated(text, s_start, s_end)
-    if numbered and (wants_list or unit[0] < numbered[0][0]):
-        return [span for a, b in numbered if (span := _trimmed(text, a, b))]
+    if numbered and holds_lead_in(numbered[0]):
+        return [span for a, b in numbered[1] if (span := _trimmed(text, a, b))]
     colon = text.find(": ", s_start, s_end)
-    if colon >= 0 and (wants_list or unit[0] < colon):
-        parts = _split(text, colon + 2, s_end, ";")
-        if len(parts) >= 2:
-            return parts
-        if wants_list:
-            parts = _short_parts(text, colon + 2, s_end)
+    groups = [(colon + 2, s_end)] if colon >= 0 and holds_lead_in(colon) else []
+    if wants_list:
+        groups += [(i + 1, text.find(")", i, s_end)) for i in range(s_start, s_end) if text[i] == "("]
+    for begin, end in groups:
+        if end > begin:
+            parts: list[Span] | None = _split(text, begin, end, ";")
+            parts = parts if parts and len(parts) >= 2 else _short_parts(text, begin, end) if wants_list else None
             if parts:
                 return parts
-    if wants_list:
-        for open_at in range(s_start, s_end):
-            if text[open_at] == "(":
-                close = text.find(")", open_at, s_end)
-                if close > open_at:
-                    parts = _split(text, open_at + 1, close, ";") or []
-                    parts = parts if len(parts) >= 2 else _short_parts(text, open_at + 1, close)
-                    if parts:
-                        return parts
     return None
 
 
-def _enumerated(text: str, start: int, end: int) -> list[Span] | None:
-    """Spans after "(1)", "(2)", ... (or "1)", "a)", "(a)") numbered in order from the first, at least two."""
+def _enumerated(text: str, start: int, end: int) -> tuple[int, list[Span]] | None:
+    """Where "(1)" (or "1)", "a)", "(a)") starts, and the spans after it and its successors "(2)", "(3)" ...,
+    numbered in order from the first, at least two."""
     for style in ("({})", "{})"):
         for values in ([str(n) for n in range(1, 21)], list(_LETTERS)):
             marks: list[Span] = []
@@ -368,7 +364,7 @@ def _enumerated(text: str, start: int, end: int) -> list[Span] | None:
                 pos = at + len(mark)
             if len(marks) >= 2:
                 bounds = [m[0] for m in marks[1:]] + [end]
-                return [(m[1], b) for m, b in zip(marks, bounds)]
+                return marks[0][0], [(m[1], b) for m, b in zip(marks, bounds)]
     return None
 
 

@@ -167,6 +167,15 @@ def test_names_in_brackets_for_a_list_question() -> None:
 
 # -- answers that stay single ------------------------------------------------------------------------
 
+def test_one_numbered_part_answering_a_single_question_stays_single() -> None:
+    text = ("Cần lưu ý: (1) các trường còn nợ tiêu chí phải bổ sung minh chứng; (2) các trường sáp nhập phải "
+            "kiểm định lại; (3) các trường quá hạn phải đăng ký đánh giá ngoài.")
+    cited = [passage(text)]
+    unit = pointing_at(cited[0], "(2) các trường sáp nhập phải kiểm định lại")
+    assert attach(unit, analyze("Trường sáp nhập phải làm gì?"), cited) == unit
+    assert len(texts(attach(unit, analyze("Cần lưu ý những trường hợp nào?"), cited))) == 3
+
+
 def test_an_item_the_question_singles_out_stays_single() -> None:
     cited = [passage(DEADLINES)]
     unit = pointing_at(cited[0], "Trước tháng 3/2023: THCS Ea Tu.")
