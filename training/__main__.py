@@ -77,10 +77,12 @@ def _reader(work: Path) -> None:
     reader = Reader.load(path)
 
     def read(question: str, context: str) -> str | None:
+        """The best span, whatever the no-answer score: ViQuAD dev questions all have an answer, and both
+        answerers are scored answering every one (abstention is judged on tracuu's own queries)."""
         spans = reader.read(question, [context])
-        return context[spans[0].start:spans[0].end] if spans and spans[0].margin > 0 else None
+        return context[spans[0].start:spans[0].end] if spans else None
 
-    questions = dev_questions(500)
+    questions = dev_questions(300)
     facts["viquad_dev"] = {"reader": score(read, questions), "rule_based": score(rule_answerer(), questions)}
     print(json.dumps(facts["viquad_dev"], indent=1), flush=True)
     export_reader(model, MODELS / f"{READER_NAME}.safetensors", facts)
