@@ -284,6 +284,8 @@ def render_terminal(figures: dict) -> str:
         lines.append(_ceiling_line(figures))
     if figures.get("ask"):
         lines.append(_ask_line(figures["ask"]))
+    if figures.get("ask_cv"):
+        lines += _ask_cv_lines(figures["ask_cv"])
     return "\n".join(lines)
 
 
@@ -296,8 +298,11 @@ def render_markdown(figures: dict) -> str:
     if figures.get("best_of_two_R@5") is not None:
         parts += ["", _ceiling_line(figures)]
     if figures.get("ask"):
-        parts += ["", "## Ask (hybrid)", "", _md(_ask_table(figures["ask"])),
+        parts += ["", "## Ask (hybrid, the shipped combiner)", "", _md(_ask_table(figures["ask"])),
                   "", "Answer accuracy per kind:", "", _md(_ask_kind_table(figures["ask"]))]
+    if figures.get("ask_cv"):
+        parts += ["", "## Ask, cross-validated (eval.calibration)", "", "```", *_ask_cv_lines(figures["ask_cv"]), "```",
+                  "", "![reliability](reliability.png) ![coverage](coverage.png)"]
     parts += ["", "## Latency (ms per query, after one warm-up query)", "", _md(_latency_table(figures))]
     parts += ["", f"## Misses of {_primary(figures)} (first relevant result not at rank 1)", "", _misses_md(figures)]
     return "\n".join(parts) + "\n"
@@ -357,8 +362,17 @@ def _ask_kind_table(ask: dict) -> list[list[str]]:
     return rows
 
 
+def _ask_cv_lines(ask_cv: dict) -> list[str]:
+    """The held-out ask figures; the shipped combiner's own line above them is fitted on these queries."""
+    from eval import calibration
+
+    return ["ask figures with every combiner weight and threshold fitted on the other folds:",
+            *calibration.lines(ask_cv)]
+
+
 def _ask_line(ask: dict) -> str:
-    return "ask: " + ", ".join(f"{row[0]} {row[1]}" for row in _ask_table(ask)[1:])
+    return ("ask (the shipped combiner, fitted on these very queries: see the held-out figures): "
+            + ", ".join(f"{row[0]} {row[1]}" for row in _ask_table(ask)[1:]))
 
 
 def _latency_table(figures: dict) -> list[list[str]]:

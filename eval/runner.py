@@ -131,7 +131,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.benchmark:
         figures = _run_benchmark(args, systems)
     else:
-        figures = _run_query_set(args, systems)
+        figures = _run_query_set(args, systems, folder)
     report.write_report(folder, figures)
     print(report.render_terminal(figures))
     print(f"report: {folder}")
@@ -146,7 +146,7 @@ def _selected(args: argparse.Namespace) -> list[str]:
 
 # -- the query set (corpus/) -------------------------------------------------------------------
 
-def _run_query_set(args: argparse.Namespace, systems: list[str]) -> dict:
+def _run_query_set(args: argparse.Namespace, systems: list[str], folder: Path) -> dict:
     from eval import report
     from eval.dataset import load_queries
 
@@ -180,12 +180,17 @@ def _run_query_set(args: argparse.Namespace, systems: list[str]) -> dict:
     runs, asked, floor = _split(run_all(tasks, pairs))
     for name in [n for n in runs if n.startswith(EMBED_TASK)]:     # the compared model's query embedding
         config["compare_embed_ms"] = report.latency(list(runs.pop(name).latency_ms.values()))
+    ask_cv = None
     if args.cv and not args.api:
-        from eval import tuning
+        from eval import calibration, tuning
 
         runs[tuning.SYSTEM], config["cv"] = tuning.cross_validate(
             service, queries, args.cv, args.k, SystemRun, lambda r: Passage(r.text, r.document.source))
-    return report.score_query_set(queries, runs, asked, floor, config, args.k)
+        if "hybrid" in systems:
+            ask_cv = calibration.calibrate(calibration.collect(service, queries), args.cv, folder)
+    figures = report.score_query_set(queries, runs, asked, floor, config, args.k)
+    figures["ask_cv"] = ask_cv
+    return figures
 
 
 def _compare_service(service, model: str):

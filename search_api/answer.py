@@ -69,8 +69,10 @@ class _Unit:
     focus: float = 0.0                 # coverage weighted by rarity among the units
 
 
-def extract(info: QueryInfo, results: list[SearchResult]) -> tuple[Answer | None, float]:
-    """The answer span in the top passages and a confidence in [0, 1]; None when the corpus does not answer."""
+def extract(info: QueryInfo, results: list[SearchResult],
+            threshold: float | None = None) -> tuple[Answer | None, float]:
+    """The answer span in the top passages and a confidence in [0, 1]; None below `threshold`
+    (default ABSTAIN_BELOW; `ask` passes 0 and lets search_api.confidence decide)."""
     passages = results[:TOP_PASSAGES]
     query = _query(info)
     if not passages or not query.terms:
@@ -87,7 +89,8 @@ def extract(info: QueryInfo, results: list[SearchResult]) -> tuple[Answer | None
     if kind:
         confidence *= 1.0 if best.entity >= 1 else LESSER_ENTITY if source.entity else MISSING_ENTITY
     confidence = round(min(1.0, max(0.0, confidence)), 4)
-    return (_answer(source, kind, query, info) if confidence >= ABSTAIN_BELOW else None), confidence
+    floor = ABSTAIN_BELOW if threshold is None else threshold
+    return (_answer(source, kind, query, info) if confidence >= floor else None), confidence
 
 
 def _follow_on(best: _Unit, units: list[_Unit]) -> _Unit:

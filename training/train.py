@@ -119,7 +119,17 @@ def train(data: Path, work: Path, config: TrainConfig = TrainConfig()):
         disable_tqdm=False,
     )
     data_sets = datasets(data, config.limit)
-    trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=data_sets,
+
+    class Trainer(SentenceTransformerTrainer):
+        def _load_from_checkpoint(self, resume_from_checkpoint: str, model=None) -> None:
+            """The checkpoint holds the fake-quantized layers' parametrized weights; the stock resume
+            loads it as a plain model (whose layer weights are then freshly initialized) and fails."""
+            from safetensors.torch import load_file
+
+            target = (model or self.model)[0].auto_model
+            target.load_state_dict(load_file(str(Path(resume_from_checkpoint) / "model.safetensors")), strict=True)
+
+    trainer = Trainer(model=model, args=args, train_dataset=data_sets,
                                         loss=MultipleNegativesRankingLoss(model, scale=config.scale),
                                         evaluator=dev_evaluator(data))
     resume = any((work / "run").glob("checkpoint-*"))

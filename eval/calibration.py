@@ -1,0 +1,332 @@
+"""The `ask` combiner fitted and scored by k-fold cross-validation, with its calibration.
+
+Every query of the set is asked once (retrieval, the rule-based answerer and the reader); each
+candidate answer is labelled correct when it holds every answer key (eval.answer_keys; never for an
+unanswerable query). Then, fold by fold, a logistic regression (search_api.confidence.FEATURES) and
+the probability an answer must reach are fitted on the other folds and applied to this one, so every
+figure below is held out: answer accuracy on answerable queries, abstention on unanswerable ones, the
+expected calibration error of the stated confidence, a reliability diagram and a coverage/accuracy
+curve (PNG). The same held-out treatment scores the former rule-based answerer (its fixed threshold)
+and the reader alone (its threshold fitted on the other folds), side by side.
+
+    python -m eval.calibration [--queries eval/queries.jsonl] [--report DIR] [--fit]
+
+`--fit` also refits on every query and writes search_api/combiner.json, the combiner `ask` ships.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from eval.answer_keys import is_correct, scored_text
+from eval.dataset import EvalQuery, load_queries
+from eval.tuning import folds
+
+REPO = Path(__file__).resolve().parent.parent
+BINS = 10
+WRONG_COST = 1.0            # a wrong answer costs as much as a right one gains; abstaining costs nothing
+RULE_THRESHOLD = 0.72       # the former answerer's fixed threshold (search_api.answer.ABSTAIN_BELOW)
+
+
+@dataclass
+class Asked:
+    """One query's candidates: feature rows, whether each is correct, and which answerer made it."""
+
+    query: EvalQuery
+    features: np.ndarray         # (candidates, FEATURES)
+    correct: np.ndarray          # (candidates,) bool
+    sources: list[str]
+    texts: list[str]
+    latency_ms: float
+
+
+def answer_text(answer) -> str:
+    """What is scored: a list answer's items joined, else the answer text (eval.answer_keys.scored_text)."""
+    return scored_text(answer.model_dump(include={"text", "items"})) or ""
+
+
+def collect(service, queries: list[EvalQuery], progress: bool = True) -> list[Asked]:
+    """Ask every query once and keep all its candidates."""
+    from tqdm import tqdm
+
+    from search_api.confidence import FEATURES
+    from search_api.schemas import AskParams
+
+    out = []
+    for query in tqdm(queries, desc="ask candidates", unit="q", disable=not progress, file=sys.stderr):
+        wanted = {k: str(v) for k, v in query.filters.items() if k in AskParams.model_fields}
+        began = time.perf_counter()
+        _search, found = service.ask_candidates(AskParams(q=query.query, **wanted))
+        latency = (time.perf_counter() - began) * 1000
+        texts = [answer_text(c.answer) for c in found]
+        out.append(Asked(query, np.asarray([[c.features[f] for f in FEATURES] for c in found], dtype=float)
+                         .reshape(len(found), len(FEATURES)),
+                         np.asarray([bool(query.answer_keys) and is_correct(t, query.answer_keys) for t in texts]),
+                         [c.source for c in found], texts, latency))
+    return out
+
+
+# -- fitting ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Fit:
+    model: object                # sklearn pipeline: StandardScaler + LogisticRegression
+    threshold: float
+
+    def decide(self, asked: Asked) -> tuple[int | None, float]:
+        """(index of the chosen candidate or None to abstain, its probability)."""
+        if not len(asked.features):
+            return None, 0.0
+        probabilities = self.model.predict_proba(asked.features)[:, 1]
+        best = int(np.argmax(probabilities))
+        return (best if probabilities[best] >= self.threshold else None), float(probabilities[best])
+
+
+def fit(train: list[Asked]) -> Fit:
+    """Logistic regression on every candidate of the training queries, then the threshold that
+    maximizes the training queries' utility (right +1, wrong -WRONG_COST, no answer 0)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    rows = [a for a in train if len(a.features)]
+    x = np.concatenate([a.features for a in rows])
+    y = np.concatenate([a.correct for a in rows]).astype(int)
+    model = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=1000))
+    model.fit(x, y)
+    chosen = [Fit(model, 0.0).decide(a) for a in train]
+    return Fit(model, best_threshold([(p, bool(i is not None and a.correct[i])) for a, (i, p) in zip(train, chosen)]))
+
+
+def best_threshold(scored: Sequence[tuple[float, bool]]) -> float:
+    """The probability cut with the highest utility (ties to the lower cut), placed halfway down to the
+    next lower probability seen, so an unseen query just below the lowest kept one is not cut off."""
+    cuts = sorted({p for p, _ in scored} | {1.01})
+
+    def utility(cut: float) -> float:
+        return sum((1.0 if ok else -WRONG_COST) for p, ok in scored if p >= cut)
+    best = max(cuts, key=lambda c: (utility(c), -c))
+    below = [c for c in cuts if c < best]
+    return round((best + below[-1]) / 2, 6) if below and best <= 1.0 else best
+
+
+# -- held-out scoring ------------------------------------------------------------------------------
+
+@dataclass
+class Decision:
+    answered: bool
+    correct: bool               # the chosen candidate is right (whether or not it was answered)
+    confidence: float
+
+
+def cross_validate(asked: list[Asked], k: int) -> dict[str, dict[str, Decision]]:
+    """Held-out decisions per system: the combiner, the reader alone, the rule-based answerer."""
+    assignment = folds([a.query for a in asked], k)
+    out: dict[str, dict[str, Decision]] = {"combined": {}, "reader": {}, "rule": {}}
+    for fold in range(k):
+        train = [a for a in asked if assignment[a.query.id] != fold]
+        test = [a for a in asked if assignment[a.query.id] == fold]
+        combiner = fit(train)
+        reader_cut = best_threshold([s for a in train if (s := _single(a, "reader"))])
+        for a in test:
+            index, probability = combiner.decide(a)
+            chosen = index if index is not None else _best_index(a, combiner)
+            out["combined"][a.query.id] = Decision(index is not None, chosen is not None and bool(a.correct[chosen]),
+                                                   probability)
+            reader = _single(a, "reader")
+            out["reader"][a.query.id] = Decision(bool(reader and reader[0] >= reader_cut),
+                                                 bool(reader and reader[1]), reader[0] if reader else 0.0)
+            rule = _single(a, "rule")
+            out["rule"][a.query.id] = Decision(bool(rule and rule[0] >= RULE_THRESHOLD),
+                                               bool(rule and rule[1]), rule[0] if rule else 0.0)
+    return out
+
+
+def _single(a: Asked, source: str) -> tuple[float, bool] | None:
+    """(own score, correct) of one answerer's candidate."""
+    from search_api.confidence import FEATURES
+
+    if source not in a.sources:
+        return None
+    i = a.sources.index(source)
+    return float(a.features[i, FEATURES.index("own_score")]), bool(a.correct[i])
+
+
+def _best_index(a: Asked, combiner: Fit) -> int | None:
+    if not len(a.features):
+        return None
+    return int(np.argmax(combiner.model.predict_proba(a.features)[:, 1]))
+
+
+def figures(asked: list[Asked], decisions: dict[str, Decision]) -> dict:
+    """Answer accuracy, abstention, false abstention, ECE and the curves of one system."""
+    answerable = [a.query.id for a in asked if a.query.answer_keys]
+    unanswerable = [a.query.id for a in asked if not a.query.gold]
+    lists = [a.query.id for a in asked if a.query.is_list]
+    right = {q for q, d in decisions.items() if d.answered and d.correct}
+    outcome = [(d.confidence, d.answered and d.correct if q in answerable else not d.answered)
+               for q, d in decisions.items()]
+    stated = [(d.confidence, d.correct and q in answerable) for q, d in decisions.items()]
+    return {
+        "answer_accuracy": _ratio(len(right & set(answerable)), len(answerable)), "answer_n": len(answerable),
+        "list_accuracy": _ratio(len(right & set(lists)), len(lists)), "list_n": len(lists),
+        "abstention_accuracy": _ratio(sum(not decisions[q].answered for q in unanswerable), len(unanswerable)),
+        "unanswerable_n": len(unanswerable),
+        "false_abstention_rate": _ratio(sum(not decisions[q].answered for q in answerable), len(answerable)),
+        "overall_accuracy": _ratio(sum(ok for _, ok in outcome), len(outcome)),
+        "ece": round(expected_calibration_error(stated), 4),
+        "reliability": reliability(stated),
+        "coverage_curve": coverage_curve(stated),
+    }
+
+
+def expected_calibration_error(stated: Sequence[tuple[float, bool]], bins: int = BINS) -> float:
+    """Σ over equal-width confidence bins of |accuracy − mean confidence| weighted by the bin's share."""
+    if not stated:
+        return 0.0
+    total = 0.0
+    for row in reliability(stated, bins):
+        total += row["n"] / len(stated) * abs(row["accuracy"] - row["confidence"])
+    return total
+
+
+def reliability(stated: Sequence[tuple[float, bool]], bins: int = BINS) -> list[dict]:
+    out = []
+    for b in range(bins):
+        low, high = b / bins, (b + 1) / bins
+        members = [(p, ok) for p, ok in stated if low <= p < high or (b == bins - 1 and p == 1.0)]
+        if members:
+            out.append({"low": low, "high": high, "n": len(members),
+                        "confidence": round(float(np.mean([p for p, _ in members])), 4),
+                        "accuracy": round(float(np.mean([ok for _, ok in members])), 4)})
+    return out
+
+
+def coverage_curve(stated: Sequence[tuple[float, bool]]) -> list[dict]:
+    """Answering only the most confident share of queries: (coverage, accuracy of those answered)."""
+    ranked = sorted(stated, key=lambda s: -s[0])
+    out = []
+    for step in range(1, 11):
+        n = max(1, round(len(ranked) * step / 10))
+        out.append({"coverage": round(n / len(ranked), 3), "accuracy": round(float(np.mean([ok for _, ok in ranked[:n]])), 4),
+                    "min_confidence": round(ranked[n - 1][0], 4)})
+    return out
+
+
+def _ratio(a: int, b: int) -> float:
+    return round(a / b, 4) if b else 0.0
+
+
+# -- report ----------------------------------------------------------------------------------------
+
+def calibrate(asked: list[Asked], k: int = 5, report: Path | None = None) -> dict:
+    """Held-out figures of every system (and PNGs in `report`)."""
+    held_out = cross_validate(asked, k)
+    out = {name: figures(asked, decisions) for name, decisions in held_out.items()}
+    out["folds"] = k
+    latencies = sorted(a.latency_ms for a in asked)
+    out["candidates_latency_ms"] = {"p50": round(float(np.percentile(latencies, 50)), 1),
+                                    "p95": round(float(np.percentile(latencies, 95)), 1)}
+    out["wrong"] = [{"id": a.query.id, "query": a.query.query, "got": a.texts[0][:100] if a.texts else None}
+                    for a in asked if held_out["combined"][a.query.id].answered
+                    and not held_out["combined"][a.query.id].correct][:40]
+    if report:
+        plot(out, report)
+    return out
+
+
+def plot(out: dict, folder: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    folder.mkdir(parents=True, exist_ok=True)
+    fig, ax = plt.subplots(figsize=(5, 5))
+    ax.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1, label="perfect")
+    for name in ("combined", "rule"):
+        rows = out[name]["reliability"]
+        ax.plot([r["confidence"] for r in rows], [r["accuracy"] for r in rows], marker="o",
+                label=f"{name} (ECE {out[name]['ece']:.3f})")
+    ax.set_xlabel("stated confidence")
+    ax.set_ylabel("share correct")
+    ax.set_title(f"ask reliability ({out['folds']}-fold held-out)")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(folder / "reliability.png", dpi=110)
+    plt.close(fig)
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for name in ("combined", "reader", "rule"):
+        rows = out[name]["coverage_curve"]
+        ax.plot([r["coverage"] for r in rows], [r["accuracy"] for r in rows], marker="o", label=name)
+    ax.set_xlabel("share of queries answered (most confident first)")
+    ax.set_ylabel("share of those answered correctly")
+    ax.set_ylim(0, 1.02)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(folder / "coverage.png", dpi=110)
+    plt.close(fig)
+
+
+def lines(out: dict) -> list[str]:
+    """The printed table: systems side by side."""
+    rows = [("answer accuracy (answerable)", "answer_accuracy"), ("answer accuracy, list questions", "list_accuracy"),
+            ("abstention (unanswerable)", "abstention_accuracy"), ("false abstention (answerable)", "false_abstention_rate"),
+            ("expected calibration error", "ece")]
+    names = ("combined", "reader", "rule")
+    text = [f"ask, {out['folds']}-fold held-out     " + "  ".join(f"{n:>9}" for n in names)]
+    for label, key in rows:
+        text.append(f"{label:<32}" + "  ".join(f"{out[n][key]:>9.3f}" for n in names))
+    lat = out["candidates_latency_ms"]
+    text.append(f"retrieve + rule + reader per question: p50 {lat['p50']:.0f} ms, p95 {lat['p95']:.0f} ms")
+    return text
+
+
+def fit_all(asked: list[Asked], out: dict) -> Path:
+    """Refit on every query and write the shipped combiner (with the held-out figures it was judged by)."""
+    from search_api.confidence import COMBINER_FILE, Combiner
+
+    chosen = fit(asked)
+    scaler, regression = chosen.model.steps[0][1], chosen.model.steps[1][1]
+    combiner = Combiner(tuple(float(w) for w in regression.coef_[0]), float(regression.intercept_[0]),
+                        tuple(float(m) for m in scaler.mean_), tuple(float(s) for s in scaler.scale_),
+                        float(chosen.threshold))
+    held_out = {name: {k: out[name][k] for k in ("answer_accuracy", "abstention_accuracy", "ece")}
+                for name in ("combined", "reader", "rule")}
+    COMBINER_FILE.write_text(combiner.to_json({"fitted_on": f"{len(asked)} queries of eval/queries.jsonl",
+                                               "held_out": held_out}), encoding="utf-8")
+    return COMBINER_FILE
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from search_api.config import Settings
+    from search_api.service import SearchService
+
+    parser = argparse.ArgumentParser(prog="python -m eval.calibration", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--queries", default=str(REPO / "eval" / "queries.jsonl"))
+    parser.add_argument("--index", help="index folder (default: the configured one, built from corpus/)")
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--report", default=str(REPO / "eval" / "reports" / "ask"))
+    parser.add_argument("--fit", action="store_true", help="also write search_api/combiner.json")
+    args = parser.parse_args(argv)
+    settings = Settings.from_env(index_dir=args.index)
+    service = SearchService(settings)
+    service.ensure_index()
+    asked = collect(service, load_queries(args.queries))
+    out = calibrate(asked, args.folds, Path(args.report))
+    Path(args.report, "calibration.json").write_text(json.dumps(out, ensure_ascii=False, indent=1), encoding="utf-8")
+    print("\n".join(lines(out)))
+    if args.fit:
+        print(f"wrote {fit_all(asked, out).relative_to(REPO)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,118 @@
+"""The ask combiner: candidates and their features, the shipped fit, and the calibration arithmetic."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from eval import calibration
+from eval.dataset import EvalQuery
+from search_api.confidence import FEATURES, Candidate, Combiner, candidates, read_text
+from search_api.query import analyze
+from search_api.reader import Span
+from search_api.schemas import Answer, DocumentInfo, SearchResult
+
+TEXT = "Hội nghị giao ban được tổ chức ngày 31/10/2020 tại huyện Cờ Đỏ."
+
+
+def result(text: str, rank: int = 1, score: float = 0.9, display: str | None = None) -> SearchResult:
+    return SearchResult(rank=rank, score=score, chunk_id=f"c{rank}", text=text, highlights=[], section="",
+                        start=0, end=len(text), page=None, display=display,
+                        document=DocumentInfo(id=f"d{rank}", source=f"d{rank}.txt"))
+
+
+def test_reader_span_becomes_an_answer_that_is_a_slice_of_its_passage() -> None:
+    passages = [result("Văn bản không liên quan.", 1, 0.9), result(TEXT, 2, 0.7)]
+    start = TEXT.index("ngày 31/10/2020")
+    spans = [Span(1, start, start + len("ngày 31/10/2020"), 9.0, 1.0), Span(0, 0, 4, 2.0, 5.0)]
+    info = analyze("Hội nghị giao ban tổ chức ngày nào?")
+    found = candidates(info, passages, None, 0.0, spans, [read_text(p) for p in passages])
+    [reader] = found
+    assert reader.source == "reader" and reader.answer.text == "ngày 31/10/2020"
+    assert reader.answer.passage.text[slice(*reader.answer.span)] == reader.answer.text
+    assert reader.features["reader_margin"] == 8.0 and reader.features["passage_rank"] == 2.0
+    assert math.isclose(reader.features["score_margin"], 0.2)
+    assert set(reader.features) == set(FEATURES)
+
+
+def test_a_table_row_is_read_as_displayed_and_its_span_points_into_its_text() -> None:
+    display = "Học sinh bỏ học › THCS: 2019-2020: 0,43 %; 2020-2021: 0,6 %"
+    row = result("THCS 0,43 % 0,6 %", display=display)
+    start = display.index("0,6 %")
+    [reader] = candidates(analyze("tỷ lệ bỏ học THCS 2020-2021"), [row], None, 0.0,
+                          [Span(0, start, start + 5, 5.0, 0.0)], [read_text(row)])
+    assert reader.answer.display_span == (start, start + 5) and display[slice(*reader.answer.display_span)] == "0,6 %"
+    assert row.text[slice(*reader.answer.span)] == "0,6 %"
+
+
+def test_agreeing_answerers_are_marked() -> None:
+    passage = result(TEXT)
+    start = TEXT.index("31/10/2020")
+    rule = Answer(text="ngày 31/10/2020", span=(start - 5, start + 10), passage=passage)
+    found = candidates(analyze("họp ngày nào?"), [passage], rule, 0.8, [Span(0, start, start + 10, 4.0, 0.0)],
+                       [TEXT])
+    assert [c.source for c in found] == ["rule", "reader"]
+    assert all(c.features["agree"] == 1.0 for c in found)
+
+
+def test_no_passages_no_candidates() -> None:
+    assert candidates(analyze("bao nhiêu trường?"), [], None, 0.0, [], []) == []
+
+
+def combiner(threshold: float = 0.5) -> Combiner:
+    weights = tuple(2.0 if name == "own_score" else 0.0 for name in FEATURES)
+    return Combiner(weights, 0.0, tuple(0.5 for _ in FEATURES), tuple(1.0 for _ in FEATURES), threshold)
+
+
+def candidate(own: float, source: str = "rule") -> Candidate:
+    features = {name: 0.0 for name in FEATURES} | {"own_score": own}
+    return Candidate(source, Answer(text="x", span=(0, 1), passage=result("x")), features)
+
+
+def test_combiner_picks_the_most_probable_candidate_and_abstains_below_its_threshold() -> None:
+    low, high = candidate(0.1), candidate(0.9, "reader")
+    chosen, p = combiner().decide([low, high])
+    assert chosen is high and math.isclose(p, 1 / (1 + math.exp(-0.8)))
+    chosen, p = combiner(threshold=0.9).decide([low, high])
+    assert chosen is None and p < 0.9
+    assert combiner().decide([]) == (None, 0.0)
+
+
+def test_the_shipped_combiner_matches_the_features_computed() -> None:
+    shipped = Combiner.load()
+    assert len(shipped.weights) == len(FEATURES) and 0.0 < shipped.threshold < 1.0
+
+
+def test_expected_calibration_error_and_reliability() -> None:
+    perfect = [(0.25, False), (0.25, False), (0.25, False), (0.25, True), (0.95, True)]
+    assert calibration.expected_calibration_error(perfect) == pytest.approx(0.2 * 0.05)
+    overconfident = [(0.9, False)] * 4
+    assert calibration.expected_calibration_error(overconfident) == pytest.approx(0.9)
+    [row] = calibration.reliability(overconfident)
+    assert row == {"low": 0.9, "high": 1.0, "n": 4, "confidence": 0.9, "accuracy": 0.0}
+
+
+def test_threshold_maximizes_utility() -> None:
+    scored = [(0.9, True), (0.8, True), (0.7, False), (0.6, False), (0.5, True)]
+    assert calibration.best_threshold(scored) == 0.75, "halfway between the cut 0.8 and the 0.7 below it"
+    assert calibration.best_threshold([(0.4, False)]) == 1.01, "answering nothing beats a wrong answer"
+
+
+def test_cross_validation_scores_each_fold_with_a_fit_on_the_others() -> None:
+    """Candidates whose own score says whether they are right: held-out figures come out perfect, and
+    an unanswerable query with a weak candidate is abstained on."""
+    rng = np.random.default_rng(0)
+    asked = []
+    for i in range(60):
+        answerable = i % 4 != 0
+        own = rng.uniform(0.6, 1.0) if answerable else rng.uniform(0.0, 0.4)
+        features = np.asarray([[own if name == "own_score" else 0.0 for name in FEATURES]])
+        query = EvalQuery(id=f"q{i}", query="?", lang="vi", kind="lookup" if answerable else "unanswerable",
+                          gold=(object(),) if answerable else (), answer=None,  # type: ignore[arg-type]
+                          answer_keys=("x",) if answerable else ())
+        asked.append(calibration.Asked(query, features, np.asarray([answerable]), ["rule"], ["x"], 1.0))
+    held_out = calibration.cross_validate(asked, 5)
+    out = calibration.figures(asked, held_out["combined"])
+    assert out["answer_accuracy"] == 1.0 and out["abstention_accuracy"] == 1.0
+    assert out["coverage_curve"][-1]["coverage"] == 1.0
