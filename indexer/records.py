@@ -10,7 +10,8 @@ import dataclasses
 import json
 import threading
 from collections import OrderedDict
-from typing import Any, Callable, Generic, Hashable, Iterable, TypeVar
+from collections.abc import Callable, Hashable, Iterable
+from typing import Any, Generic, TypeVar
 
 from indexer.types import Chunk, DocMeta, Document, Footnote, Section, TableRow
 

@@ -11,8 +11,9 @@ import logging
 import os
 import sys
 import textwrap
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Callable, Mapping, NamedTuple, NoReturn, Sequence
+from typing import NamedTuple, NoReturn
 
 from pydantic import ValidationError
 

@@ -34,7 +34,7 @@ class Settings:
         return self.index_dir.with_name(self.index_dir.name + "-jobs.sqlite")
 
     @classmethod
-    def from_env(cls, **overrides: object) -> "Settings":
+    def from_env(cls, **overrides: object) -> Settings:
         """Environment first, then explicit overrides (CLI flags) that are not None."""
         values: dict[str, object] = {}
         for var, (name, _help) in ENVIRONMENT.items():

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from indexer.build import BuildConfig, build_index
 from indexer.embed import Embedder, embedder_name, load_embedder
-from indexer.errors import IndexMissing, TracuuError
+from indexer.errors import IndexMissing
 from indexer.normalize import fold
 from indexer.store import IndexReader, read_manifest
 from indexer.types import BuildSummary, Chunk, Document
@@ -25,10 +25,21 @@ from search_api.errors import NotFound
 from search_api.ingest import Ingest
 from search_api.query import QueryInfo, analyze
 from search_api.retriever import Filters, FusionConfig, Hit, Retrieval, Retriever
-from search_api.schemas import (AlsoIn, AskParams, AskResponse, DocumentDetail, DocumentInfo, DocumentList,
-                                FacetValue, Health, ScannedPage, SearchParams, SearchResponse, SearchResult,
-                                Section)
-
+from search_api.schemas import (
+    AlsoIn,
+    AskParams,
+    AskResponse,
+    DocumentDetail,
+    DocumentInfo,
+    DocumentList,
+    FacetValue,
+    Health,
+    ScannedPage,
+    SearchParams,
+    SearchResponse,
+    SearchResult,
+    Section,
+)
 
 ASK_PASSAGES = 5  # the answerer reads this many top passages
 log = logging.getLogger("tracuu.service")

@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from eval.answer_keys import contains_key, fold_answer, missing_keys
-from eval.dataset import (KINDS, DatasetError, GoldItem, load_beir, load_queries, verify_answer_keys,
-                          verify_quotes)
+from eval.dataset import KINDS, DatasetError, GoldItem, load_beir, load_queries, verify_answer_keys, verify_quotes
 from eval.relevance import MIN_BLOCK_SHARE, fold_for_match, is_relevant, longest_block, relevant_gold
 from indexer.normalize import normalize_text
 

@@ -76,8 +76,7 @@ def datasets(data: Path, limit: int | None):
 
 def dev_evaluator(data: Path):
     """Retrieval on the held-out dev splits (ViQuAD dev, held-out Pháp điển articles, held-out EN-VI news)."""
-    from sentence_transformers.sentence_transformer.evaluation import (InformationRetrievalEvaluator,
-                                                                       SequentialEvaluator)
+    from sentence_transformers.sentence_transformer.evaluation import InformationRetrievalEvaluator, SequentialEvaluator
 
     evaluators = []
     for path in sorted(data.glob("dev-*.jsonl")):
