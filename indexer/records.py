@@ -47,7 +47,7 @@ def chunk_row(row: int, c: Chunk, doc_row: int, tokens: list[str]) -> tuple:
 
 
 def _dump(value: Any) -> str:
-    if dataclasses.is_dataclass(value):
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return json.dumps(dataclasses.asdict(value), ensure_ascii=False)
     return json.dumps([dataclasses.asdict(v) for v in value], ensure_ascii=False)
 

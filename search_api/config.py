@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import cast
 
 from indexer.embed import DEFAULT_MODEL
 
@@ -48,5 +49,5 @@ class Settings:
             raise ValueError(f"unknown settings: {', '.join(sorted(unknown))}")
         for name in ("index_dir", "corpus_dir", "cache_dir"):
             if name in values:
-                values[name] = Path(values[name]).expanduser().resolve()
+                values[name] = Path(cast("str | Path", values[name])).expanduser().resolve()
         return cls(**values)  # type: ignore[arg-type]
