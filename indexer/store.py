@@ -354,13 +354,13 @@ class IndexReader:
                 # allowed vectors are compared as an unfiltered search compares: exact at the limit
                 ivf = faiss.extract_index_ivf(self.faiss_index)
                 probes = min(ivf.nlist, int(np.ceil(IVF_NPROBE * self.size / count)))
-                # faiss's stubs know neither the keyword arguments faiss accepts nor SearchParametersHNSW
-                params = faiss.SearchParametersIVF(sel=selector, nprobe=probes)  # type: ignore[call-arg]
+                # faiss 1.15's stubs lack the keyword arguments faiss accepts and SearchParametersHNSW
+                params = faiss.SearchParametersIVF(sel=selector, nprobe=probes)  # type: ignore[call-arg, unused-ignore]
             elif kind == "hnsw":
-                params = faiss.SearchParametersHNSW(  # type: ignore[attr-defined]
+                params = faiss.SearchParametersHNSW(  # type: ignore[attr-defined, unused-ignore]
                     sel=selector, efSearch=min(2048, int(64 * self.size / count)))
             else:
-                params = faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]
+                params = faiss.SearchParameters(sel=selector)  # type: ignore[call-arg, unused-ignore]
             _, found = self.faiss_index.search(query, fetch, params=params)
         found = found[0]
         return found[found >= 0].astype(np.int64)

@@ -88,7 +88,7 @@ def dev_evaluator(data: Path):
         queries = {f"q{i}": item.anchor for i, item in enumerate(items)}
         relevant = {f"q{i}": {corpus[item.positive]} for i, item in enumerate(items)}
         evaluators.append(InformationRetrievalEvaluator(
-            queries,  # type: ignore[arg-type]  # str is one of the inputs its invariant dict[str, ...] takes
+            queries,  # type: ignore[arg-type, unused-ignore]  # a str is one of the inputs its invariant dict takes
             {v: k for k, v in corpus.items()}, relevant, name=path.stem, query_prompt=PROMPTS["anchor"],
             corpus_prompt=PROMPTS["positive"], mrr_at_k=[10], ndcg_at_k=[10], accuracy_at_k=[1, 5],
             precision_recall_at_k=[5], map_at_k=[10], show_progress_bar=False, batch_size=32))
