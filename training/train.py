@@ -127,6 +127,7 @@ def train(data: Path, work: Path, config: TrainConfig = TrainConfig()):
             from safetensors.torch import load_file
 
             target = (model or self.model)[0].auto_model
+            assert isinstance(target, torch.nn.Module)      # Module.__getattr__ is typed Tensor | Module
             target.load_state_dict(load_file(str(Path(resume_from_checkpoint) / "model.safetensors")), strict=True)
 
     trainer = Trainer(model=model, args=args, train_dataset=data_sets,
