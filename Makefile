@@ -10,7 +10,7 @@ PORT ?= 8000
 # Debian tools the loaders call: OCR of scanned PDFs (Vietnamese model) and legacy Word .doc files
 DOC_TOOLS := tesseract-ocr tesseract-ocr-vie catdoc antiword
 
-.PHONY: serve test test-fast index eval bench bench-xquad bench-speed bench-scale parse-coverage model browser doctools clean
+.PHONY: serve test test-fast lint index eval bench bench-xquad bench-speed bench-scale parse-coverage model browser doctools clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,10 +36,15 @@ doctools:
 serve: $(STAMP) doctools
 	$(VENV)/bin/tracuu serve --host $(HOST) --port $(PORT)
 
-test: $(STAMP) browser doctools
+# ruff (pyflakes, bugbear, import order, pyupgrade) and mypy; settings in pyproject.toml. Runs before the tests.
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m mypy
+
+test: $(STAMP) lint browser doctools
 	$(PY) -m pytest -q
 
-test-fast: $(STAMP) doctools
+test-fast: $(STAMP) lint doctools
 	$(PY) -m pytest -q -m "not slow"
 
 index: $(STAMP) doctools
@@ -71,4 +76,4 @@ bench-scale: $(STAMP)
 	$(VENV)/bin/tracuu bench-scale --report eval/reports/bench-scale.json
 
 clean:
-	rm -rf $(VENV) .index test-artifacts .pytest_cache
+	rm -rf $(VENV) .index test-artifacts .pytest_cache .mypy_cache .ruff_cache

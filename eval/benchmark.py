@@ -11,17 +11,21 @@ import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote
 
 from tqdm import tqdm
 
 from search_api.config import Settings
 
+if TYPE_CHECKING:
+    from search_api.service import SearchService
+
 
 @dataclass
 class PreparedBenchmark:
-    service: object        # SearchService with the default (weighted) fusion
-    rrf: object            # the same index with FusionConfig(method="rrf")
+    service: SearchService  # with the default (weighted) fusion
+    rrf: SearchService      # the same index with FusionConfig(method="rrf")
     index: Path
     digest: str            # sha256 of corpus.jsonl
     base: Path             # the cache folder (corpus/ and index-<embedder>/)

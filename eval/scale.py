@@ -17,8 +17,8 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -104,8 +104,10 @@ def measure_archive(args: argparse.Namespace, base: grow.Base, size: int) -> dic
         del data
         facts.write_text(json.dumps({"grow_s": round(grown, 1), "build_s": round(built, 1),
                                      "disk_mb": disk_mb(index)}), encoding="utf-8")
+    manifest = store.read_manifest(index)
+    assert manifest is not None            # written above, or by the run that wrote `facts`
     row = {"name": f"{size:,} passages", "chunks": size, **json.loads(facts.read_text(encoding="utf-8")),
-           "index_type": store.read_manifest(index).faiss_type, "filters": ARCHIVE_FILTERS}
+           "index_type": manifest.faiss_type, "filters": ARCHIVE_FILTERS}
     if args.build_only:
         return row
     row["recall@10"] = ann_recall(index, query_vectors(args))

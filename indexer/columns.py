@@ -9,8 +9,8 @@ fills the columns from SQLite when it opens an index; nothing here touches files
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import date
-from typing import Iterable
 
 import numpy as np
 
@@ -29,10 +29,10 @@ class DocColumns:
         types: dict[str, int] = {}
         years: dict[str, int] = {}
         issuer_code, type_code, dates, year_doc, year_code = [], [], [], [], []
-        for doc_row, (issuer, doc_type, date, school_years) in enumerate(rows):
+        for doc_row, (issuer, doc_type, issued, school_years) in enumerate(rows):
             issuer_code.append(issuers.setdefault(issuer, len(issuers)) if issuer else -1)
             type_code.append(types.setdefault(doc_type, len(types)) if doc_type else -1)
-            dates.append(date_number(date))
+            dates.append(date_number(issued))
             for year in json.loads(school_years or "[]"):
                 year_doc.append(doc_row)
                 year_code.append(years.setdefault(year, len(years)))

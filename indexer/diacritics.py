@@ -130,7 +130,7 @@ class Restorer:
         self._cache: dict[tuple[str | None, str | None, str], float] = {}
 
     @classmethod
-    def from_model(cls, model: dict) -> "Restorer":
+    def from_model(cls, model: dict) -> Restorer:
         """Build the decoder from the JSON model written by `train_restorer`."""
         forms: dict[str, list[str]] = {}
         unigrams: dict[str, int] = {}

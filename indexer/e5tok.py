@@ -58,6 +58,6 @@ def compile_charsmap(norm_map: dict[int, tuple[int, ...]]) -> bytes:
             sentence_iterator=iter(["tracuu"] * 4), model_writer=written, model_type="char", vocab_size=10,
             hard_vocab_limit=False, normalization_rule_tsv=str(path), minloglevel=2,
         )
-    proto = sentencepiece_model_pb2.ModelProto()
+    proto = sentencepiece_model_pb2.ModelProto()  # type: ignore[attr-defined, unused-ignore]  # protobuf-generated
     proto.ParseFromString(written.getvalue())
     return bytes(proto.normalizer_spec.precompiled_charsmap)

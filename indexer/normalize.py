@@ -81,9 +81,9 @@ def _rhyme_ok(onset: str, rhyme: str, tone: str) -> bool:
     if not ok:
         return False
     first = rhyme[0]
-    if onset in ("c", "ng") and first in "eêiy" or onset == "g" and first in "eêy":
+    if (onset in ("c", "ng") and first in "eêiy") or (onset == "g" and first in "eêy"):
         return False
-    if onset in ("k", "gh", "ngh") and first not in "eêiy" or onset in ("gh", "ngh") and first == "y":
+    if (onset in ("k", "gh", "ngh") and first not in "eêiy") or (onset in ("gh", "ngh") and first == "y"):
         return False
     if rhyme.startswith("y") and len(rhyme) > 1 and onset not in ("", "qu"):
         return False
@@ -249,7 +249,7 @@ def _gap(runs: list[tuple[str, str]], words: list[list[str]], i: int) -> bool:
         return False
     before = runs[i - 2]
     if text0 == ".":                                # "trường.Nhà", "1.1.Tiếp"; not "TP.HCM"
-        ends_ok = before[0] == "D" or before[0] == "L" and before[1][-1].islower()
+        ends_ok = before[0] == "D" or (before[0] == "L" and before[1][-1].islower())
         return ends_ok and len(text) > 1 and _one_case(text) and text[:2].istitle()
     return (text0 in ",;)" and before[0] in "LD") or (text0 == ":" and before[0] == "L")
 
@@ -373,7 +373,7 @@ def repair_report(text: str) -> dict[str, object]:
     for chunk in _clean_chars(text).split():
         for kind, run in _runs(chunk):
             low = run.lower()
-            if kind != "L" or len(low) != len(run) or _parse(low) is not None or run.isupper() and run.isascii():
+            if kind != "L" or len(low) != len(run) or _parse(low) is not None or (run.isupper() and run.isascii()):
                 continue                            # not letters, one syllable, or "II", "ISO"
             found = _best_split(low)
             if not found or len(found[0]) < 2:

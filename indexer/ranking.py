@@ -9,8 +9,9 @@ binary-searches each token's slice instead of scanning it.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from functools import lru_cache
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -25,13 +26,13 @@ def _kernels() -> tuple[Callable[..., None], Callable[..., None]]:
     from numba import njit
 
     @njit(nogil=True)
-    def add(out, data, indptr, indices, ids):  # type: ignore[no-untyped-def]
+    def add(out, data, indptr, indices, ids):
         for t in ids:
             for j in range(indptr[t], indptr[t + 1]):
                 out[indices[j]] += data[j]
 
     @njit(nogil=True)
-    def add_at(out, data, indptr, indices, ids, rows):  # type: ignore[no-untyped-def]
+    def add_at(out, data, indptr, indices, ids, rows):
         for t in ids:
             start, end = indptr[t], indptr[t + 1]
             docs = indices[start:end]

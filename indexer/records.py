@@ -10,7 +10,8 @@ import dataclasses
 import json
 import threading
 from collections import OrderedDict
-from typing import Any, Callable, Generic, Hashable, Iterable, TypeVar
+from collections.abc import Callable, Hashable, Iterable
+from typing import Any, Generic, TypeVar
 
 from indexer.types import Chunk, DocMeta, Document, Footnote, Section, TableRow
 
@@ -46,7 +47,7 @@ def chunk_row(row: int, c: Chunk, doc_row: int, tokens: list[str]) -> tuple:
 
 
 def _dump(value: Any) -> str:
-    if dataclasses.is_dataclass(value):
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return json.dumps(dataclasses.asdict(value), ensure_ascii=False)
     return json.dumps([dataclasses.asdict(v) for v in value], ensure_ascii=False)
 

@@ -27,11 +27,12 @@ import shutil
 import sqlite3
 import threading
 import time
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, Iterator, NamedTuple, Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -167,7 +168,7 @@ class _Within(NamedTuple):
     """The rows a filter keeps: as a mask (BM25), a count (FAISS effort) and packed bits (FAISS selector)."""
 
     mask: np.ndarray
-    count: int
+    count: int  # type: ignore[assignment]  # a field named like tuple.count: fine at runtime
     bits: np.ndarray
 
 
@@ -347,16 +348,19 @@ class IndexReader:
             _, found = self.faiss_index.search(query, fetch)
         else:
             selector = faiss.IDSelectorBitmap(len(within.mask), faiss.swig_ptr(within.bits))
+            params: faiss.SearchParameters
             if kind == "ivf":
                 # a filter keeping a share s of the rows probes 1/s times more lists, so about as many
                 # allowed vectors are compared as an unfiltered search compares: exact at the limit
                 ivf = faiss.extract_index_ivf(self.faiss_index)
                 probes = min(ivf.nlist, int(np.ceil(IVF_NPROBE * self.size / count)))
-                params = faiss.SearchParametersIVF(sel=selector, nprobe=probes)
+                # faiss 1.15's stubs lack the keyword arguments faiss accepts and SearchParametersHNSW
+                params = faiss.SearchParametersIVF(sel=selector, nprobe=probes)  # type: ignore[call-arg, unused-ignore]
             elif kind == "hnsw":
-                params = faiss.SearchParametersHNSW(sel=selector, efSearch=min(2048, int(64 * self.size / count)))
+                params = faiss.SearchParametersHNSW(  # type: ignore[attr-defined, unused-ignore]
+                    sel=selector, efSearch=min(2048, int(64 * self.size / count)))
             else:
-                params = faiss.SearchParameters(sel=selector)
+                params = faiss.SearchParameters(sel=selector)  # type: ignore[call-arg, unused-ignore]
             _, found = self.faiss_index.search(query, fetch, params=params)
         found = found[0]
         return found[found >= 0].astype(np.int64)
@@ -383,6 +387,7 @@ def _write_faiss(path: Path, vectors: np.ndarray, faiss_type: str) -> None:
     import faiss
 
     dim = vectors.shape[1]
+    index: faiss.Index
     if faiss_type == "flat":
         index = faiss.IndexFlatIP(dim)
     elif faiss_type == "ivf":

@@ -130,7 +130,7 @@ class Filters:
         """The constraints that are set, as they are echoed in a search response."""
         return {k: v for k, v in self.__dict__.items() if v}
 
-    def without(self, name: str) -> "Filters":
+    def without(self, name: str) -> Filters:
         """The same filters minus one field (facet counts of a field ignore its own constraint)."""
         return Filters(**{**self.__dict__, name: None})
 

@@ -113,7 +113,7 @@ def _query(info: QueryInfo) -> _Query:
     wants: set[str] = set()
     marked: dict[str, set[str]] = {}
     typed_words: set[str] = set()
-    for source in (info.restored, info.text):
+    for source in filter(None, (info.restored, info.text)):     # no restored text: the typed one alone
         previous = None
         tokens = spelled_words(fold(source or ""))
         for i, (s, e, folded) in enumerate(tokens):

@@ -1,8 +1,8 @@
 """The FastAPI application: JSON API at /api, probe at /healthz, OpenAPI at /docs, web pages at /."""
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import AsyncIterator
 
 from anyio import to_thread
 from fastapi import FastAPI

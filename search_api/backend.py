@@ -10,7 +10,8 @@ same calls; the retriever does not change, so rankings stay the same across engi
 """
 from __future__ import annotations
 
-from typing import Iterable, Protocol, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Protocol
 
 import numpy as np
 

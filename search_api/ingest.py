@@ -13,9 +13,10 @@ import shutil
 import threading
 import unicodedata
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, BinaryIO, Iterable
+from typing import TYPE_CHECKING, BinaryIO
 
 from indexer.errors import LoadError, TracuuError
 from indexer.loaders import SUPPORTED_EXTENSIONS
@@ -23,8 +24,16 @@ from indexer.types import BuildSummary
 from search_api import archive
 from search_api.errors import Conflict, PayloadTooLarge, Stopping, UnsupportedType
 from search_api.jobs import JobRunner, JobStore, NewFile, sha256_file
-from search_api.schemas import (DeleteResult, DocumentInfo, IndexReport, JobList, JobStatus, SkippedOut, WarningOut,
-                                UploadResult)
+from search_api.schemas import (
+    DeleteResult,
+    DocumentInfo,
+    IndexReport,
+    JobList,
+    JobStatus,
+    SkippedOut,
+    UploadResult,
+    WarningOut,
+)
 
 if TYPE_CHECKING:
     from search_api.service import SearchService

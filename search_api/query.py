@@ -16,8 +16,18 @@ from indexer.analyze import has_diacritics
 from indexer.diacritics import Restorer
 from indexer.errors import BadQuery
 from indexer.normalize import fold, normalize_query
-from indexer.vocab import (DOC_TYPES, DOCUMENT_WORDS_EN, DOCUMENT_WORDS_VI, NUMBER_CUES, YEAR, Word,
-                           find_document_numbers, query_spellings, school_years, word_spans)
+from indexer.vocab import (
+    DOC_TYPES,
+    DOCUMENT_WORDS_EN,
+    DOCUMENT_WORDS_VI,
+    NUMBER_CUES,
+    YEAR,
+    Word,
+    find_document_numbers,
+    query_spellings,
+    school_years,
+    word_spans,
+)
 
 MAX_QUERY_CHARS = 1000
 

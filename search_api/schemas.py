@@ -52,7 +52,7 @@ class SearchParams(BaseModel):
     date_to: date | None = Field(None, description="Ban hành đến ngày (YYYY-MM-DD), tính cả ngày này")
 
     @model_validator(mode="after")
-    def _dates_in_order(self) -> "SearchParams":
+    def _dates_in_order(self) -> SearchParams:
         return _date_range(self)
 
 
@@ -67,11 +67,11 @@ class AskParams(BaseModel):
     date_to: date | None = Field(None, description="Ban hành đến ngày (YYYY-MM-DD)")
 
     @model_validator(mode="after")
-    def _dates_in_order(self) -> "AskParams":
+    def _dates_in_order(self) -> AskParams:
         return _date_range(self)
 
 
-def _date_range(params: "_Dated") -> "_Dated":
+def _date_range(params: _Dated) -> _Dated:
     """A range that ends before it starts is a mistake to report, not a silent empty result."""
     if params.date_from and params.date_to and params.date_from > params.date_to:
         raise ValueError(f"date_from {params.date_from} is after date_to {params.date_to} "

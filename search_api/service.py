@@ -13,8 +13,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from indexer.build import BuildConfig, build_index
+from indexer.diacritics import Restorer
 from indexer.embed import Embedder, embedder_name, load_embedder
-from indexer.errors import IndexMissing, TracuuError
+from indexer.errors import IndexMissing
 from indexer.normalize import fold
 from indexer.store import IndexReader, read_manifest
 from indexer.types import BuildSummary, Chunk, Document
@@ -28,10 +29,21 @@ from search_api.ingest import Ingest
 from search_api.query import QueryInfo, analyze
 from search_api.reader import Reader
 from search_api.retriever import Filters, FusionConfig, Hit, Retrieval, Retriever
-from search_api.schemas import (AlsoIn, AskParams, AskResponse, DocumentDetail, DocumentInfo, DocumentList,
-                                FacetValue, Health, ScannedPage, SearchParams, SearchResponse, SearchResult,
-                                Section)
-
+from search_api.schemas import (
+    AlsoIn,
+    AskParams,
+    AskResponse,
+    DocumentDetail,
+    DocumentInfo,
+    DocumentList,
+    FacetValue,
+    Health,
+    ScannedPage,
+    SearchParams,
+    SearchResponse,
+    SearchResult,
+    Section,
+)
 
 ASK_PASSAGES = 5  # the answerer reads this many top passages
 log = logging.getLogger("tracuu.service")
@@ -41,7 +53,7 @@ log = logging.getLogger("tracuu.service")
 class _Loaded:
     reader: IndexReader
     retriever: Retriever
-    restorer: object | None
+    restorer: Restorer | None
 
 
 class SearchService:
@@ -244,7 +256,8 @@ def highlight(text: str, info: QueryInfo) -> list[tuple[int, int]]:
     any accented form ("bo" -> "bỏ", "bổ"). fold() keeps string length, so folded offsets are
     offsets in the passage.
     """
-    exact, loose = set(), set()
+    exact: set[str] = set()
+    loose: set[str] = set()
     for _, _, word in word_spans(info.text):
         if len(word) > 1 or word.isdigit():
             (loose if fold(word) == word else exact).add(word if fold(word) != word else fold(word))
@@ -277,10 +290,8 @@ def _analysis(info: QueryInfo) -> dict[str, object]:
             "is_question": info.is_question}
 
 
-def _restorer(reader: IndexReader):
+def _restorer(reader: IndexReader) -> Restorer | None:
     model = reader.aux("diacritics")
     if model is None:
         return None
-    from indexer.diacritics import Restorer
-
     return Restorer.from_model(model)

@@ -12,8 +12,17 @@ from collections.abc import Iterable, Mapping
 from typing import Protocol
 
 from indexer.normalize import fold
-from indexer.vocab import (DATE, DAY_MONTH, FOLDED_TYPES, MONTH_YEAR, YEAR, YEAR_RANGE, find_document_numbers,
-                           spelled_words, word_spans)
+from indexer.vocab import (
+    DATE,
+    DAY_MONTH,
+    FOLDED_TYPES,
+    MONTH_YEAR,
+    YEAR,
+    YEAR_RANGE,
+    find_document_numbers,
+    spelled_words,
+    word_spans,
+)
 
 Span = tuple[int, int]           # [start, end) in the text it was found in
 

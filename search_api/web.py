@@ -17,8 +17,8 @@ from pydantic import ValidationError
 
 from indexer.errors import LoadError, TracuuError
 from search_api.errors import PAGE_TAG, Forbidden, NotFound, Problem
-from search_api.limits import body_limit
 from search_api.ingest import MAX_UPLOAD_BYTES, Incoming
+from search_api.limits import body_limit
 from search_api.routes import MAX_BATCH_REQUEST_BYTES, ServiceDep, SettingsDep, in_daemon_thread
 from search_api.schemas import MAX_QUERY_CHARS, AskParams, SearchParams, SearchResponse
 from search_api.service import SearchService

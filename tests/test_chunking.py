@@ -1,7 +1,7 @@
 """Chunker invariants on the five real seeds and on synthetic text: exact slices, order, coverage, sections."""
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -26,7 +26,7 @@ def make_doc(text: str, doc_id: str = "doc", pages: tuple[tuple[int, int, int], 
                     sections=parsed.sections, tables=parsed.tables, footnotes=parsed.footnotes, pages=pages)
 
 
-@lru_cache(maxsize=None)
+@cache
 def seed_doc(name: str) -> Document:
     return make_doc(normalize_text((CORPUS / name).read_text(encoding="utf-8")), doc_id=name.split("-")[0])
 

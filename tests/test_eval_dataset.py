@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from eval.answer_keys import contains_key, fold_answer, missing_keys
-from eval.dataset import (KINDS, DatasetError, GoldItem, load_beir, load_queries, verify_answer_keys,
-                          verify_quotes)
+from eval.dataset import KINDS, DatasetError, GoldItem, load_beir, load_queries, verify_answer_keys, verify_quotes
 from eval.relevance import MIN_BLOCK_SHARE, fold_for_match, is_relevant, longest_block, relevant_gold
 from indexer.normalize import normalize_text
 
@@ -228,7 +227,7 @@ def test_load_queries_with_a_corpus_names_the_query_and_the_key_not_found(tmp_pa
     for key in ("20 %", "06", "STEAM"):            # "20" is inside "2020" only, "06" is "0,6" folded plainly
         with pytest.raises(DatasetError, match=f"q1: answer key '{key}' is not in its gold documents"):
             load_queries(_write(tmp_path, {**GOOD, "answer_keys": ["STEM", key]}), corpus)
-    with pytest.raises(DatasetError, match="quote not found in a.txt"):
+    with pytest.raises(DatasetError, match=r"quote not found in a\.txt"):
         load_queries(_write(tmp_path, {**GOOD, "gold": [{"doc": "a.txt", "quote": "giáo dục STEAM"}]}), corpus)
 
 
@@ -303,7 +302,7 @@ def test_load_beir_uit_regulations():
 
 
 def test_load_beir_reports_missing_files_and_unknown_ids(tmp_path):
-    with pytest.raises(DatasetError, match="no corpus.jsonl"):
+    with pytest.raises(DatasetError, match=r"no corpus\.jsonl"):
         load_beir(tmp_path)
     (tmp_path / "corpus.jsonl").write_text('{"id": "d1", "title": "", "text": "x"}\n', encoding="utf-8")
     (tmp_path / "queries.jsonl").write_text('{"id": "q1", "text": "y"}\n', encoding="utf-8")

@@ -11,10 +11,9 @@ import select
 import shutil
 import socket
 import tempfile
-import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 from urllib.parse import urlsplit
 
 import httpx

@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from eval import scale, scale_corpus as grow
+from eval import scale
+from eval import scale_corpus as grow
 from indexer.types import Chunk, DocMeta, Document
 
 REPO = Path(__file__).resolve().parent.parent

@@ -13,8 +13,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import httpx
 import pytest
@@ -83,7 +83,7 @@ def test_sigterm_mid_job_exits_and_the_next_start_finishes_it(folders, tmp_path:
     from search_api.config import Settings
     from search_api.jobs import JobStore
 
-    env, index_dir, corpus_dir = folders
+    env, index_dir, _corpus_dir = folders
     server = Server(env, tmp_path / "serve.log")
     files = [("files", (f"chuyen-de-{t.lower()}.txt", directive(t), "text/plain")) for t in TOPICS]
     job = httpx.post(f"{server.url}/api/jobs", files=files, headers=AUTH, timeout=120).json()

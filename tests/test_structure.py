@@ -1,7 +1,7 @@
 """Structure parser on the five real seeds (normalized as the builder does) and on small synthetic texts."""
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -14,7 +14,7 @@ CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 SEEDS = sorted(p.name for p in CORPUS.glob("*.txt"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def seed(name: str) -> tuple[str, ParsedDoc]:
     text = normalize_text((CORPUS / name).read_text(encoding="utf-8"))
     return text, parse_document(text)

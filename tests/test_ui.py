@@ -6,8 +6,8 @@ can look at them; uploads use unique names so the tests can run in any order wit
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest

@@ -7,8 +7,18 @@ import pytest
 
 from indexer.normalize import fold
 from indexer.structure import parse_document
-from indexer.vocab import (DATE, DOC_TYPES, TYPE_NAMES, date_iso, find_document_numbers, same_spelling,
-                           school_years, spelled_words, type_word, word_spans)
+from indexer.vocab import (
+    DATE,
+    DOC_TYPES,
+    TYPE_NAMES,
+    date_iso,
+    find_document_numbers,
+    same_spelling,
+    school_years,
+    spelled_words,
+    type_word,
+    word_spans,
+)
 from search_api.query import analyze
 
 # -- document types ------------------------------------------------------------------------------

@@ -51,7 +51,7 @@ def test_doc_and_docx_of_one_directive_parse_alike(tmp_path: Path) -> None:
 
 
 def test_short_doc_antiword_refuses_is_read_by_catdoc() -> None:
-    with pytest.raises(LoadError, match="antiword: .*too small"):
+    with pytest.raises(LoadError, match=r"antiword: .*too small"):
         load_doc(SHORT.read_bytes(), "giay-moi.doc", (ANTIWORD,))
     assert lines(load_file(SHORT, "giay-moi.doc").pages[0]) == INVITATION
 

@@ -39,8 +39,8 @@ class LeakReport:
 
 def _shared_checker():
     spec = importlib.util.spec_from_file_location("check_leaks", TRAINING / "check_leaks.py")
+    assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    assert spec.loader is not None
     spec.loader.exec_module(module)
     return module
 

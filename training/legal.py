@@ -87,7 +87,7 @@ def heading_pairs(items: list[Article], limit: int, rng: random.Random) -> list[
 
 def cloze_pairs(items: list[Article], limit: int, rng: random.Random) -> list[Example]:
     """One sentence of an article (8-40 words) -> the article without that sentence."""
-    out = []
+    out: list[Example] = []
     for article in _education_first(items, limit * 2, rng):
         sentences = [s for s in re.split(r"(?<=[.;:])\s+|\n", article.body) if 8 <= len(s.split()) <= 40]
         if not sentences or len(out) >= limit:

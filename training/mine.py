@@ -22,7 +22,8 @@ def mine(examples: list[Example], encoder, desc: str) -> int:
     """Fill `negative` of the examples that have none, mining among their own positives; returns how many."""
     import bm25s
 
-    pool, index_of = [], {}
+    pool: list[Example] = []
+    index_of: dict[str, int] = {}
     for example in examples:
         if example.positive not in index_of:
             index_of[example.positive] = len(pool)

@@ -18,7 +18,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from training.sources import TRAINING, nfc, read_jsonl
+from training.sources import TRAINING, read_jsonl
 
 READER_NAME = "tracuu-reader-v1"
 READER_LAYERS = 4             # a third of e5-small: `ask` must answer in about a third of a second on two cores

@@ -20,9 +20,9 @@ import random
 import re
 import unicodedata
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 TRAINING = SHARED / "training"

@@ -76,8 +76,7 @@ def datasets(data: Path, limit: int | None):
 
 def dev_evaluator(data: Path):
     """Retrieval on the held-out dev splits (ViQuAD dev, held-out Pháp điển articles, held-out EN-VI news)."""
-    from sentence_transformers.sentence_transformer.evaluation import (InformationRetrievalEvaluator,
-                                                                       SequentialEvaluator)
+    from sentence_transformers.sentence_transformer.evaluation import InformationRetrievalEvaluator, SequentialEvaluator
 
     evaluators = []
     for path in sorted(data.glob("dev-*.jsonl")):
@@ -89,7 +88,8 @@ def dev_evaluator(data: Path):
         queries = {f"q{i}": item.anchor for i, item in enumerate(items)}
         relevant = {f"q{i}": {corpus[item.positive]} for i, item in enumerate(items)}
         evaluators.append(InformationRetrievalEvaluator(
-            queries, {v: k for k, v in corpus.items()}, relevant, name=path.stem, query_prompt=PROMPTS["anchor"],
+            queries,  # type: ignore[arg-type, unused-ignore]  # a str is one of the inputs its invariant dict takes
+            {v: k for k, v in corpus.items()}, relevant, name=path.stem, query_prompt=PROMPTS["anchor"],
             corpus_prompt=PROMPTS["positive"], mrr_at_k=[10], ndcg_at_k=[10], accuracy_at_k=[1, 5],
             precision_recall_at_k=[5], map_at_k=[10], show_progress_bar=False, batch_size=32))
     return SequentialEvaluator(evaluators)
@@ -127,6 +127,7 @@ def train(data: Path, work: Path, config: TrainConfig = TrainConfig()):
             from safetensors.torch import load_file
 
             target = (model or self.model)[0].auto_model
+            assert isinstance(target, torch.nn.Module)      # Module.__getattr__ is typed Tensor | Module
             target.load_state_dict(load_file(str(Path(resume_from_checkpoint) / "model.safetensors")), strict=True)
 
     trainer = Trainer(model=model, args=args, train_dataset=data_sets,

@@ -8,10 +8,10 @@ offsets and escaping each slice, never by inserting raw strings.
 from __future__ import annotations
 
 import hashlib
-from functools import lru_cache
-from pathlib import Path
 import re
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from functools import cache, lru_cache
+from pathlib import Path
 from urllib.parse import quote, urlencode
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -120,7 +120,7 @@ def document_url(doc_id: str, start: int | None = None, end: int | None = None) 
     return url
 
 
-@lru_cache(maxsize=None)
+@cache
 def _static_version(name: str) -> str:
     path = STATIC / name
     return hashlib.sha256(path.read_bytes()).hexdigest()[:10] if path.is_file() else "0"

@@ -149,7 +149,7 @@ def _tesseract(image: bytes, dpi: int) -> str:
         raise RuntimeError(f"OCR gave no answer in {PAGE_TIMEOUT} s") from None
     if done.returncode != 0:
         said = done.stderr.decode("utf-8", errors="replace").strip().splitlines()
-        raise RuntimeError(f"tesseract failed: {(said or ['exit status %d' % done.returncode])[-1][:120]}")
+        raise RuntimeError(f"tesseract failed: {(said or [f'exit status {done.returncode}'])[-1][:120]}")
     return done.stdout.decode("utf-8", errors="replace")
 
 
