@@ -19,9 +19,10 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -77,7 +78,7 @@ def collect(service, queries: list[EvalQuery], progress: bool = True) -> list[As
 
 @dataclass(frozen=True)
 class Fit:
-    model: object                # sklearn pipeline: StandardScaler + LogisticRegression
+    model: Any                   # sklearn pipeline: StandardScaler + LogisticRegression
     threshold: float
 
     def decide(self, asked: Asked) -> tuple[int | None, float]:
@@ -229,7 +230,7 @@ def _ratio(a: int, b: int) -> float:
 def calibrate(asked: list[Asked], k: int = 5, report: Path | None = None) -> dict:
     """Held-out figures of every system (and PNGs in `report`)."""
     held_out = cross_validate(asked, k)
-    out = {name: figures(asked, decisions) for name, decisions in held_out.items()}
+    out: dict[str, Any] = {name: figures(asked, decisions) for name, decisions in held_out.items()}
     out["folds"] = k
     latencies = sorted(a.latency_ms for a in asked)
     out["candidates_latency_ms"] = {"p50": round(float(np.percentile(latencies, 50)), 1),

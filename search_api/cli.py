@@ -241,9 +241,9 @@ def format_ask(response: AskResponse, marks: tuple[str, str] = ("[", "]")) -> st
     answer = response.answer
     passage = answer.passage
     shown_span = answer.display_span if passage.display is not None else answer.span
-    head = [f"- {_item_text(response, item)} [{item.citation}]" for item in answer.items] if answer.items \
+    shown = [f"- {_item_text(response, item)} [{item.citation}]" for item in answer.items] if answer.items \
         else [answer.text]
-    lines = [*head, f"(confidence {response.confidence:.2f})", "",
+    lines = [*shown, f"(confidence {response.confidence:.2f})", "",
              _result_block(passage, marks, highlights=[shown_span] if shown_span else [])]
     return "\n".join(lines)
 

@@ -91,7 +91,7 @@ class Combiner:
         return (found[index] if probability >= self.threshold else None), probability
 
     @classmethod
-    def load(cls, path: Path = COMBINER_FILE) -> "Combiner":
+    def load(cls, path: Path = COMBINER_FILE) -> Combiner:
         raw = json.loads(path.read_text(encoding="utf-8"))
         if tuple(raw["features"]) != FEATURES:
             raise ValueError(f"{path.name} was fitted on features {raw['features']}, this code computes "

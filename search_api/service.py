@@ -169,7 +169,7 @@ class SearchService:
         spans = self.reader.read(info.text, texts) if citations else []
         found = candidates(info, citations, rule, rule_confidence, spans, texts)
         # a list's items instead of its heading; the features stay those of the answer as read
-        return search, [replace(c, answer=lists.attach(c.answer, info, citations)) for c in found]
+        return search, [replace(c, answer=lists.attach(c.answer, info, citations) or c.answer) for c in found]
 
     @property
     def reader(self) -> Reader:
