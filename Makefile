@@ -10,7 +10,7 @@ PORT ?= 8000
 # Debian tools the loaders call: OCR of scanned PDFs (Vietnamese model) and legacy Word .doc files
 DOC_TOOLS := tesseract-ocr tesseract-ocr-vie catdoc antiword
 
-.PHONY: serve test test-fast lint index eval bench bench-xquad bench-speed bench-scale parse-coverage model browser doctools clean
+.PHONY: serve test test-fast lint index eval bench bench-xquad bench-speed bench-scale bench-upload parse-coverage model browser doctools clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -74,6 +74,11 @@ bench-xquad: $(STAMP)
 # builds archives of 10k, 100k and 1M passages (about 10 GB of RAM and disk while the 1M one is built)
 bench-scale: $(STAMP)
 	$(VENV)/bin/tracuu bench-scale --report eval/reports/bench-scale.json
+
+# a 300-file mixed upload (text, scanned PDFs, .doc, .docx, bad files) through a real `tracuu serve`; OCR makes it
+# take 20-40 minutes on two busy cores. .doc files are made with LibreOffice when `soffice` works, else fixture copies.
+bench-upload: $(STAMP) doctools
+	$(PY) -m eval.upload_bench --report eval/reports/upload-bench.json
 
 clean:
 	rm -rf $(VENV) .index test-artifacts .pytest_cache .mypy_cache .ruff_cache

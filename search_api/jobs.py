@@ -25,7 +25,7 @@ from pathlib import Path
 from indexer.errors import TracuuError
 from indexer.types import BuildSummary
 from search_api.errors import NotFound
-from search_api.schemas import JobFile, JobStatus, SkippedOut
+from search_api.schemas import JobFile, JobStatus, SkippedOut, WarningOut
 
 log = logging.getLogger("tracuu.jobs")
 
@@ -40,6 +40,7 @@ CREATE TABLE IF NOT EXISTS jobs (id TEXT PRIMARY KEY, kind TEXT, state TEXT, cre
                                  work_seconds REAL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS files (job_id TEXT, ord INTEGER, name TEXT, target TEXT, staged TEXT, sha256 TEXT,
                                   state TEXT, reason TEXT, doc_id TEXT, PRIMARY KEY (job_id, ord));
+CREATE TABLE IF NOT EXISTS warnings (job_id TEXT, ord INTEGER, message TEXT);
 """
 
 
@@ -107,9 +108,13 @@ class JobStore:
                     state, message, _now(), job_id)
 
     def set_file(self, job_id: str, ordinal: int, state: str, reason: str | None = None,
-                 doc_id: str | None = None) -> None:
-        self._write("UPDATE files SET state = ?, reason = ?, doc_id = ? WHERE job_id = ? AND ord = ?",
-                    state, reason, doc_id, job_id, ordinal)
+                 doc_id: str | None = None, warnings: tuple[str, ...] = ()) -> None:
+        """A file's new state; an indexed file's warnings (pages OCR could not read) replace any earlier ones."""
+        with self._lock, closing(self._db()) as db, db:
+            db.execute("UPDATE files SET state = ?, reason = ?, doc_id = ? WHERE job_id = ? AND ord = ?",
+                       (state, reason, doc_id, job_id, ordinal))
+            db.execute("DELETE FROM warnings WHERE job_id = ? AND ord = ?", (job_id, ordinal))
+            db.executemany("INSERT INTO warnings VALUES (?, ?, ?)", [(job_id, ordinal, w) for w in warnings])
 
     def add_commit(self, job_id: str, seconds: float, processed: int) -> None:
         self._write("UPDATE jobs SET commits = commits + 1, processed = processed + ?, work_seconds = work_seconds + ?,"
@@ -135,14 +140,21 @@ class JobStore:
         if not jobs:
             raise NotFound(f"no job with id {job_id!r}; see /api/jobs for recent jobs")
         state, created, updated, message, commits, processed, work = jobs[0]
-        rows = self._read("SELECT name, target, state, reason, doc_id FROM files WHERE job_id = ? ORDER BY ord", job_id)
-        files = [JobFile(name=r[0], target=r[1], state=r[2], reason=r[3], document_id=r[4]) for r in rows]
+        rows = self._read("SELECT ord, name, target, state, reason, doc_id FROM files WHERE job_id = ? ORDER BY ord",
+                          job_id)
+        notes: dict[int, list[str]] = {}
+        for ordinal, message in self._read("SELECT ord, message FROM warnings WHERE job_id = ? ORDER BY ord, rowid",
+                                           job_id):
+            notes.setdefault(ordinal, []).append(message)
+        files = [JobFile(name=r[1], target=r[2], state=r[3], reason=r[4], document_id=r[5],
+                         warnings=notes.get(r[0], [])) for r in rows]
         indexed = sum(f.state == "indexed" for f in files)
         skipped = [SkippedOut(source=f.name, reason=f.reason or "") for f in files if f.state == "skipped"]
         left = len(files) - indexed - len(skipped)
         eta = round(left * work / processed, 1) if processed and state not in _TERMINAL else None
+        warned = [WarningOut(source=f.name, message=w) for f in files for w in f.warnings]
         return JobStatus(id=job_id, state=state, created_at=created, updated_at=updated, total=len(files),
-                         done=indexed + len(skipped), indexed=indexed, skipped=skipped,
+                         done=indexed + len(skipped), indexed=indexed, skipped=skipped, warnings=warned,
                          eta_seconds=0.0 if state == "done" else eta, commits=commits, message=message,
                          files=files if with_files else [])
 
@@ -253,11 +265,15 @@ class JobRunner:
         """After a commit: each placed file is indexed, or removed again and skipped with the build's reason."""
         sources = self.sources()
         reasons = {s.source: s.reason for s in summary.skipped}
+        warnings: dict[str, list[str]] = {}
+        for warning in summary.warnings:
+            warnings.setdefault(warning.source, []).append(warning.message)
         placed = self.store.files(job_id, "placed")
         for row in placed:
             assert row.target is not None
             if row.target in sources and row.target not in reasons:
-                self.store.set_file(job_id, row.ord, "indexed", doc_id=sources[row.target])
+                self.store.set_file(job_id, row.ord, "indexed", doc_id=sources[row.target],
+                                    warnings=tuple(warnings.get(row.target, ())))
                 continue
             (self.corpus / row.target).unlink(missing_ok=True)  # nothing of it entered the index
             reason = reasons.get(row.target, "the indexer did not pick it up")

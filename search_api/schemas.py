@@ -256,6 +256,8 @@ class JobFile(BaseModel):
     state: FileState
     reason: str | None = Field(None, description="why it was skipped")
     document_id: str | None = None
+    warnings: list[str] = Field([], description="what of an indexed file was not indexed, e.g. "
+                                                "'page 3: blank page (nothing to read)'")
 
 
 class JobStatus(BaseModel):
@@ -269,6 +271,8 @@ class JobStatus(BaseModel):
     done: int = Field(description="files finished: indexed + skipped")
     indexed: int
     skipped: list[SkippedOut] = Field(description="files not indexed, each with its reason")
+    warnings: list[WarningOut] = Field([], description="indexed files with pages OCR could not read, by file "
+                                                       "and page")
     eta_seconds: float | None = Field(None, description="estimated seconds left, from this job's own pace")
     commits: int = Field(0, description="index generations written by this job so far")
     message: str | None = None

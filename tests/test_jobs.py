@@ -94,6 +94,29 @@ def test_a_job_commits_in_batches_and_reports_every_file(settings: Settings, emb
     assert service.ingest.jobs().jobs[0].id == queued.id
 
 
+def test_a_job_reports_the_pages_it_could_not_read(settings: Settings, embedder, tmp_path: Path) -> None:
+    """A PDF whose second page is a blank scan is indexed, and the job names that page (issue 11's benchmark
+    found the warning only in the build summary, never in the job report or on its page)."""
+    from PIL import Image
+
+    from tests.docfactory import make_scanned_pdf
+
+    pdf = make_scanned_pdf(tmp_path / "ke-hoach-kem-trang-trang.pdf",
+                           ["Kế hoạch tổ chức chuyên đề thiên văn cho học sinh THCS.", Image.new("L", (600, 800), 255)],
+                           dpi=72)
+    service = started(settings, embedder)
+    queued = service.ingest.submit([incoming("ho-so-quet.pdf", pdf.read_bytes()),
+                                    incoming("chuyen-de-ceres.txt", note("ceres"))])
+    status = wait_for(service, queued.id)
+    service.ingest.stop()
+    assert status.state == "done" and status.indexed == 2, status
+    assert [(w.source, w.message) for w in status.warnings] == [("ho-so-quet.pdf", "page 2: blank page (nothing to read)")]
+    files = {f.name: f for f in status.files}
+    assert files["ho-so-quet.pdf"].warnings == ["page 2: blank page (nothing to read)"]
+    assert files["chuyen-de-ceres.txt"].warnings == []
+    assert service.ingest.jobs().jobs[0].warnings == status.warnings   # the list of recent jobs has them too
+
+
 def test_a_restart_resumes_what_was_not_committed(settings: Settings, embedder) -> None:
     """A job accepted by one server that stopped before indexing it is finished by the next one."""
     first = SearchService(settings, embedder=embedder)

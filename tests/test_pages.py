@@ -356,6 +356,10 @@ def test_job_page_states() -> None:
     assert 'data-poll="/api/jobs/j1"' in running and "khoảng 1 phút" in running
     assert '<progress id="job-progress" max="2" value="1">' in running
     assert "đang ước tính" in pages.render_job(job_status(state="queued", done=0, eta_seconds=None))
+    warned = pages.render_job(job_status(warnings=[{"source": "ho-so.zip/quet.pdf",
+                                                    "message": "page 2: blank page (nothing to read)"}]))
+    assert "Cảnh báo (1)" in warned and "page 2: blank page (nothing to read)" in warned
+    assert "Cảnh báo" not in done
 
 
 def test_document_page_says_when_it_was_scanned() -> None:

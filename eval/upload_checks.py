@@ -1,0 +1,143 @@
+"""What `eval.upload_bench` checks after the job: the report, searches for scanned and .doc text, OCR error rate.
+
+Everything is read back through the HTTP API (`GET /api/jobs/{id}`, `/api/documents`, `/api/search`), as a
+client would; only `ocr_alone` calls the loader in this process, to time OCR on a quiet server.
+"""
+from __future__ import annotations
+
+import os
+import statistics
+import time
+import unicodedata
+from typing import Any
+
+import httpx
+
+from eval.upload_archive import GoodFile, Upload
+
+PHRASE_FILES = 5            # files of each kind (scanned, .doc) whose phrase is searched
+PHRASE_WORDS = 8
+
+
+def check_report(http: httpx.Client, upload: Upload, status: dict, seed_documents: int) -> list[str]:
+    """Every good file indexed and listed, every bad one skipped by name with its reason, the blank page
+    warned about; each problem is one line."""
+    failures: list[str] = []
+    if status["state"] != "done":
+        failures.append(f"the job ended {status['state']}: {status.get('message')}")
+    files = {f["name"]: f for f in status["files"]}
+    expected = {g.name for g in upload.good} | {b.name for b in upload.bad}
+    failures += [f"unexpected file in the report: {name}" for name in sorted(set(files) - expected)]
+    for good in upload.good:
+        row = files.get(good.name)
+        if row is None or row["state"] != "indexed" or not row["document_id"]:
+            failures.append(f"{good.name}: not indexed ({row and row['state']}: {row and row['reason']})")
+    skipped = {s["source"]: s["reason"] for s in status["skipped"]}
+    for bad in upload.bad:
+        reason = skipped.get(bad.name)
+        if reason is None:
+            failures.append(f"{bad.name} ({bad.kind}): not in the skipped list")
+        elif not reason or bad.expect not in reason:
+            failures.append(f"{bad.name} ({bad.kind}): reason {reason!r} does not say {bad.expect!r}")
+    if status["indexed"] != len(upload.good) or status["total"] != len(expected):
+        failures.append(f"counts: indexed {status['indexed']} of {len(upload.good)}, total {status['total']} "
+                        f"of {len(expected)}")
+    listed = http.get("/api/documents").json()
+    ids = {d["id"] for d in listed["documents"]}
+    if listed["count"] != seed_documents + len(upload.good):
+        failures.append(f"/api/documents lists {listed['count']} documents, expected {seed_documents} + "
+                        f"{len(upload.good)}")
+    failures += [f"{name}: its document {row['document_id']} is not listed" for name, row in files.items()
+                 if row["state"] == "indexed" and row["document_id"] not in ids]
+    failures += _warnings(upload, status)
+    return failures
+
+
+def _warnings(upload: Upload, status: dict) -> list[str]:
+    """The scan with a blank page must be reported with that page."""
+    out = []
+    for scan in (g for g in upload.good if g.blank_page):
+        if "warnings" not in status:
+            out.append(f"the job report has no warnings: page {scan.blank_page} of {scan.name} (blank) is "
+                       "not reported")
+            continue
+        if not any(w["source"] == scan.name and f"page {scan.blank_page}" in w["message"] for w in status["warnings"]):
+            out.append(f"{scan.name}: no warning for its blank page {scan.blank_page} ({status['warnings']})")
+    return out
+
+
+def document_ids(status: dict) -> dict[str, str]:
+    return {f["name"]: f["document_id"] for f in status["files"] if f["document_id"]}
+
+
+def phrase(text: str) -> str:
+    """PHRASE_WORDS words from the middle of the longest-enough line: what someone remembers of a page."""
+    lines = [line.split() for line in text.splitlines() if len(line.split()) >= PHRASE_WORDS]
+    if not lines:
+        return " ".join(text.split()[:PHRASE_WORDS])
+    words = lines[len(lines) // 2]
+    start = (len(words) - PHRASE_WORDS) // 2
+    return " ".join(words[start:start + PHRASE_WORDS])
+
+
+def find_phrases(http: httpx.Client, upload: Upload, status: dict) -> dict[str, Any]:
+    """Search a phrase of a few scanned and .doc files: the file's document must be among the top 10."""
+    ids = document_ids(status)
+    items, found = [], {}
+    for kind in ("scan", "doc"):
+        files = [g for g in upload.good if g.kind == kind][:PHRASE_FILES]
+        hits = 0
+        for good in files:
+            q = phrase(good.text)
+            results = http.get("/api/search", params={"q": q, "k": 10}).json().get("results", [])
+            ranks = [r["rank"] for r in results if r["document"]["id"] == ids.get(good.name)]
+            items.append({"kind": kind, "file": good.name, "phrase": q, "found": bool(ranks),
+                          "rank": ranks[0] if ranks else None})
+            hits += bool(ranks)
+        found[kind] = f"{hits}/{len(files)}"
+    return {"found": found, "items": items}
+
+
+def cer(reference: str, hypothesis: str) -> float:
+    """Levenshtein distance over the reference length, both NFC and whitespace-collapsed (as tests/test_ocr.py)."""
+    from rapidfuzz.distance import Levenshtein
+
+    def flat(text: str) -> str:
+        return " ".join(unicodedata.normalize("NFC", text).split())
+
+    return Levenshtein.distance(flat(reference), flat(hypothesis)) / max(1, len(flat(reference)))
+
+
+def cer_pages(http: httpx.Client, upload: Upload, status: dict) -> dict[str, Any]:
+    """CER of every scanned page: the document's page text (`text[start:end]` of its `pages`) against the
+    rendered lines, passed through the indexer's normalizer as the document was (tone placement, dashes)."""
+    from indexer.normalize import normalize_text
+
+    ids = document_ids(status)
+    items = []
+    for scan in (g for g in upload.good if g.kind == "scan" and g.name in ids):
+        detail = http.get(f"/api/documents/{ids[scan.name]}").json()
+        spans = {page: (start, end) for page, start, end in detail["pages"]}
+        confidence = {p["page"]: p["confidence"] for p in detail["scanned_pages"]}
+        for number, reference in enumerate(scan.scan_pages, start=1):
+            start, end = spans.get(number, (0, 0))
+            items.append({"file": scan.name, "page": number, "confidence": confidence.get(number),
+                          "cer": round(cer(normalize_text(reference), detail["text"][start:end]), 5)})
+    rates = [i["cer"] for i in items]
+    return {"pages": len(items), "mean": statistics.fmean(rates) if rates else None,
+            "max": max(rates) if rates else None, "items": items}
+
+
+def ocr_alone(scan: GoodFile | None) -> dict[str, Any]:
+    """OCR of one scanned file's text pages in this process after the job (the server stopped): seconds a page."""
+    if scan is None:
+        return {}
+    from indexer.loaders import ocr
+
+    data = scan.path.read_bytes()
+    pages = list(range(len(scan.scan_pages)))
+    before, wall = os.times(), time.perf_counter()
+    ocr.read_pdf_pages(data, pages)
+    wall, after = time.perf_counter() - wall, os.times()
+    cpu = sum(after[:4]) - sum(before[:4])        # this process and its finished children (tesseract)
+    return {"pages": len(pages), "wall_per_page": round(wall / len(pages), 2), "cpu_per_page": round(cpu / len(pages), 2)}
