@@ -295,6 +295,7 @@ def _pack(good: list[GoodFile], bad: list[BadFile], folder: Path, rng: random.Ra
         archive = folder / f"ho-so-{2024 + n}.zip"
         with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
             for item in share:
+                assert isinstance(item, (GoodFile, BadFile))
                 inner = f"{item.group if isinstance(item, GoodFile) else 'Khác'}/{item.path.name}"
                 zf.write(item.path, inner)
                 item.name = f"{archive.name}/{inner}"

@@ -21,8 +21,9 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import httpx
 
@@ -93,7 +94,7 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None
 
-    def __enter__(self) -> "Server":
+    def __enter__(self) -> Server:
         corpus = self.work / "corpus"
         corpus.mkdir(parents=True, exist_ok=True)
         for path in [REPO / "corpus" / name for name in SEED]:
@@ -127,6 +128,7 @@ class Server:
 
     def cpu(self) -> dict[str, float]:
         """CPU seconds of the server itself and of its finished children (tesseract, catdoc), from /proc."""
+        assert self.proc is not None
         fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
         tick = os.sysconf("SC_CLK_TCK")
         return {"self": (int(fields[11]) + int(fields[12])) / tick, "children": (int(fields[13]) + int(fields[14])) / tick}
@@ -265,7 +267,8 @@ def by_type(upload: upload_archive.Upload, status: dict) -> dict[str, dict[str, 
     for kind, name in [(g.kind, g.name) for g in upload.good] + [("bad", b.name) for b in upload.bad]:
         row = out.setdefault(kind, {"count": 0, "indexed": 0, "skipped": 0})
         row["count"] += 1
-        row[states.get(name)] = row.get(states.get(name), 0) + 1
+        state = str(states.get(name))
+        row[state] = row.get(state, 0) + 1
     return out
 
 

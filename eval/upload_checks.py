@@ -123,7 +123,7 @@ def cer_pages(http: httpx.Client, upload: Upload, status: dict) -> dict[str, Any
             start, end = spans.get(number, (0, 0))
             items.append({"file": scan.name, "page": number, "confidence": confidence.get(number),
                           "cer": round(cer(normalize_text(reference), detail["text"][start:end]), 5)})
-    rates = [i["cer"] for i in items]
+    rates: list[float] = [float(i["cer"]) for i in items]  # type: ignore[arg-type]
     return {"pages": len(items), "mean": statistics.fmean(rates) if rates else None,
             "max": max(rates) if rates else None, "items": items}
 

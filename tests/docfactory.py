@@ -1,6 +1,7 @@
 """Real PDF, DOCX and scanned-page files made on the fly, so loader and build tests need no binary fixtures."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -46,7 +47,7 @@ def make_image_pdf(path: Path) -> Path:
 
 
 def make_docx(path: Path, paragraphs: list[str], table: list[list[str]] | None = None,
-              after_table: list[str] = ()) -> Path:
+              after_table: Sequence[str] = ()) -> Path:
     """A DOCX with paragraphs, an optional table, then more paragraphs (document order matters)."""
     import docx
 
@@ -107,7 +108,7 @@ def speckle(image: Image.Image, share: float, seed: int = 7) -> Image.Image:
     return Image.fromarray(pixels)
 
 
-def make_scanned_pdf(path: Path, pages: list[Image.Image | str], dpi: int = SCAN_DPI) -> Path:
+def make_scanned_pdf(path: Path, pages: Sequence[Image.Image | str], dpi: int = SCAN_DPI) -> Path:
     """A PDF of image pages (no text layer) and, for str entries, text pages, in the given order."""
     from pypdf import PdfReader, PdfWriter
 
