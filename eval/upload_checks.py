@@ -5,6 +5,7 @@ client would; only `ocr_alone` calls the loader in this process, to time OCR on 
 """
 from __future__ import annotations
 
+import math
 import os
 import statistics
 import time
@@ -70,27 +71,52 @@ def document_ids(status: dict) -> dict[str, str]:
     return {f["name"]: f["document_id"] for f in status["files"] if f["document_id"]}
 
 
-def phrase(text: str) -> str:
-    """PHRASE_WORDS words from the middle of the longest-enough line: what someone remembers of a page."""
-    lines = [line.split() for line in text.splitlines() if len(line.split()) >= PHRASE_WORDS]
-    if not lines:
+def phrase(text: str, others: str = "", rarity: dict[str, float] | None = None) -> str:
+    """PHRASE_WORDS words of the file that `others` (the other files' text) does not contain and whose words
+    are rarest in the upload (`rarity`: idf by lowercased word), nearest the middle on ties: what someone
+    remembers of a page. Boilerplate such as "có hiệu lực thi hành kể từ ngày" is in every article of the
+    archive, and a run of common words ("dục và Đào tạo, các tổ chức và") names no document either."""
+    windows = []
+    for line in text.splitlines():
+        words = line.split()
+        windows += [" ".join(words[i:i + PHRASE_WORDS]) for i in range(0, len(words) - PHRASE_WORDS + 1, 2)]
+    if not windows:
         return " ".join(text.split()[:PHRASE_WORDS])
-    words = lines[len(lines) // 2]
-    start = (len(words) - PHRASE_WORDS) // 2
-    return " ".join(words[start:start + PHRASE_WORDS])
+    middle = len(windows) // 2
+    own = [i for i in range(len(windows)) if windows[i] not in others] or list(range(len(windows)))
+
+    def weight(i: int) -> tuple[float, int]:
+        rare = sum((rarity or {}).get(word.lower(), 0.0) for word in windows[i].split())
+        return -rare, abs(i - middle)
+
+    return windows[min(own, key=weight)]
+
+
+def rarities(texts: list[str]) -> dict[str, float]:
+    """Inverse document frequency of each lowercased word over the files' texts."""
+    seen: dict[str, int] = {}
+    for text in texts:
+        for word in set(text.lower().split()):
+            seen[word] = seen.get(word, 0) + 1
+    return {word: math.log(len(texts) / count) for word, count in seen.items()}
 
 
 def find_phrases(http: httpx.Client, upload: Upload, status: dict) -> dict[str, Any]:
-    """Search a phrase of a few scanned and .doc files: the file's document must be among the top 10."""
+    """Search a phrase found only in that file for a few scanned and .doc files: its document must be among
+    the top 10 (or in the `also_in` of one of them)."""
     ids = document_ids(status)
+    rarity = rarities([g.text for g in upload.good])
     items, found = [], {}
     for kind in ("scan", "doc"):
         files = [g for g in upload.good if g.kind == kind][:PHRASE_FILES]
         hits = 0
         for good in files:
-            q = phrase(good.text)
+            q = phrase(good.text, "\n".join(g.text for g in upload.good if g is not good), rarity)
             results = http.get("/api/search", params={"q": q, "k": 10}).json().get("results", [])
-            ranks = [r["rank"] for r in results if r["document"]["id"] == ids.get(good.name)]
+            # a passage shared by several documents (the same "Trách nhiệm thi hành" article) is shown once,
+            # with the other documents in `also_in`: finding the file there counts
+            ranks = [r["rank"] for r in results
+                     if ids.get(good.name) in {r["document"]["id"], *(a["document"]["id"] for a in r["also_in"])}]
             items.append({"kind": kind, "file": good.name, "phrase": q, "found": bool(ranks),
                           "rank": ranks[0] if ranks else None})
             hits += bool(ranks)

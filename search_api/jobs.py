@@ -143,9 +143,9 @@ class JobStore:
         rows = self._read("SELECT ord, name, target, state, reason, doc_id FROM files WHERE job_id = ? ORDER BY ord",
                           job_id)
         notes: dict[int, list[str]] = {}
-        for ordinal, message in self._read("SELECT ord, message FROM warnings WHERE job_id = ? ORDER BY ord, rowid",
-                                           job_id):
-            notes.setdefault(ordinal, []).append(message)
+        for ordinal, text in self._read("SELECT ord, message FROM warnings WHERE job_id = ? ORDER BY ord, rowid",
+                                        job_id):
+            notes.setdefault(ordinal, []).append(text)
         files = [JobFile(name=r[1], target=r[2], state=r[3], reason=r[4], document_id=r[5],
                          warnings=notes.get(r[0], [])) for r in rows]
         indexed = sum(f.state == "indexed" for f in files)

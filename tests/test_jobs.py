@@ -109,7 +109,7 @@ def test_a_job_reports_the_pages_it_could_not_read(settings: Settings, embedder,
                                     incoming("chuyen-de-ceres.txt", note("ceres"))])
     status = wait_for(service, queued.id)
     service.ingest.stop()
-    assert status.state == "done" and status.indexed == 2, status
+    assert status.state == "done" and status.indexed == 2 and status.message is None, status
     assert [(w.source, w.message) for w in status.warnings] == [("ho-so-quet.pdf", "page 2: blank page (nothing to read)")]
     files = {f.name: f for f in status.files}
     assert files["ho-so-quet.pdf"].warnings == ["page 2: blank page (nothing to read)"]
