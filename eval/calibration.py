@@ -81,13 +81,14 @@ class Fit:
     model: Any                   # sklearn pipeline: StandardScaler + LogisticRegression
     threshold: float
 
-    def decide(self, asked: Asked) -> tuple[int | None, float]:
-        """(index of the chosen candidate or None to abstain, its probability)."""
+    def best(self, asked: Asked) -> tuple[int | None, float]:
+        """(index of the most probable candidate, None without candidates; its probability). The
+        query is answered when the probability reaches `threshold`."""
         if not len(asked.features):
             return None, 0.0
         probabilities = self.model.predict_proba(asked.features)[:, 1]
         best = int(np.argmax(probabilities))
-        return (best if probabilities[best] >= self.threshold else None), float(probabilities[best])
+        return best, float(probabilities[best])
 
 
 def fit(train: list[Asked]) -> Fit:
@@ -102,7 +103,7 @@ def fit(train: list[Asked]) -> Fit:
     y = np.concatenate([a.correct for a in rows]).astype(int)
     model = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=1000))
     model.fit(x, y)
-    chosen = [Fit(model, 0.0).decide(a) for a in train]
+    chosen = [Fit(model, 0.0).best(a) for a in train]
     return Fit(model, best_threshold([(p, bool(i is not None and a.correct[i])) for a, (i, p) in zip(train, chosen)]))
 
 
@@ -137,10 +138,9 @@ def cross_validate(asked: list[Asked], k: int) -> dict[str, dict[str, Decision]]
         combiner = fit(train)
         reader_cut = best_threshold([s for a in train if (s := _single(a, "reader"))])
         for a in test:
-            index, probability = combiner.decide(a)
-            chosen = index if index is not None else _best_index(a, combiner)
-            out["combined"][a.query.id] = Decision(index is not None, chosen is not None and bool(a.correct[chosen]),
-                                                   probability)
+            index, probability = combiner.best(a)
+            out["combined"][a.query.id] = Decision(index is not None and probability >= combiner.threshold,
+                                                   index is not None and bool(a.correct[index]), probability)
             reader = _single(a, "reader")
             out["reader"][a.query.id] = Decision(bool(reader and reader[0] >= reader_cut),
                                                  bool(reader and reader[1]), reader[0] if reader else 0.0)
@@ -158,12 +158,6 @@ def _single(a: Asked, source: str) -> tuple[float, bool] | None:
         return None
     i = a.sources.index(source)
     return float(a.features[i, FEATURES.index("own_score")]), bool(a.correct[i])
-
-
-def _best_index(a: Asked, combiner: Fit) -> int | None:
-    if not len(a.features):
-        return None
-    return int(np.argmax(combiner.model.predict_proba(a.features)[:, 1]))
 
 
 def figures(asked: list[Asked], decisions: dict[str, Decision]) -> dict:
