@@ -10,7 +10,7 @@ PORT ?= 8000
 # Debian tools the loaders call: OCR of scanned PDFs (Vietnamese model) and legacy Word .doc files
 DOC_TOOLS := tesseract-ocr tesseract-ocr-vie catdoc antiword
 
-.PHONY: serve test test-fast lint index eval bench bench-xquad bench-speed bench-scale bench-upload parse-coverage model browser doctools clean
+.PHONY: serve test test-fast lint index eval bench bench-xquad bench-speed bench-scale bench-upload bench-ask parse-coverage model browser doctools clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -79,6 +79,10 @@ bench-scale: $(STAMP)
 # take 20-40 minutes on two busy cores. .doc files are made with LibreOffice when `soffice` works, else fixture copies.
 bench-upload: $(STAMP) doctools
 	$(PY) -m eval.upload_bench --report eval/reports/upload-bench.json
+
+# ask and search latency through a warm `tracuu serve` on the seed corpus, side by side
+bench-ask: $(STAMP)
+	$(PY) -m eval.ask_latency
 
 clean:
 	rm -rf $(VENV) .index test-artifacts .pytest_cache .mypy_cache .ruff_cache

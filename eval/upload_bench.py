@@ -12,11 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -29,6 +25,7 @@ import httpx
 
 from eval import upload_archive
 from eval.latency import percentiles
+from eval.server import Server
 from eval.upload_checks import cer_pages, check_report, find_phrases, ocr_alone, phrase
 
 REPO = Path(__file__).resolve().parent.parent
@@ -64,7 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"made {len(upload.good) + len(upload.bad)} files in {made:.0f} s (.doc: {upload.doc_maker}); "
               f"sending {len(upload.parts)} parts, {sum(p.stat().st_size for p in upload.parts) / 2 ** 20:.1f} MB",
               file=sys.stderr)
-        with Server(work) as server:
+        with Server(work, SEED, admin_token=TOKEN) as server:
             figures = run(server, upload)
         figures["archive"] = {"files": args.files, "scanned": args.scanned, "seed": args.seed,
                               "doc_maker": upload.doc_maker, "make_seconds": round(made, 1),
@@ -78,60 +75,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.report.parent.mkdir(parents=True, exist_ok=True)
     args.report.write_text(json.dumps(figures, ensure_ascii=False, indent=1), encoding="utf-8")
     return 0 if not figures["failures"] else 1
-
-
-# -- the server -----------------------------------------------------------------------------------
-
-
-class Server:
-    """`tracuu serve` as a subprocess on `work`/index and `work`/corpus (SEED copied from corpus/), writes on."""
-
-    def __init__(self, work: Path) -> None:
-        self.work = work
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.proc: subprocess.Popen | None = None
-
-    def __enter__(self) -> Server:
-        corpus = self.work / "corpus"
-        corpus.mkdir(parents=True, exist_ok=True)
-        for path in [REPO / "corpus" / name for name in SEED]:
-            shutil.copy2(path, corpus / path.name)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("TRACUU_") or k in ("TRACUU_MODEL",)}
-        env.update(TRACUU_INDEX=str(self.work / "index"), TRACUU_CORPUS=str(corpus), TRACUU_ADMIN_TOKEN=TOKEN,
-                   TRACUU_CACHE=os.environ.get("TRACUU_CACHE", str(REPO / ".cache")), PYTHONPATH=str(REPO))
-        with open(self.work / "serve.log", "ab") as log:   # the child keeps its own copy of the handle
-            self.proc = subprocess.Popen([sys.executable, "-m", "eval.cli", "serve", "--port", str(self.port)],
-                                         cwd=REPO, env=env, stdout=log, stderr=log)
-        deadline = time.monotonic() + 1800       # the first start builds the seed index (model load included)
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"tracuu serve exited: {(self.work / 'serve.log').read_text()[-2000:]}")
-            if time.monotonic() > deadline:
-                raise RuntimeError("tracuu serve did not start in 30 minutes")
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=5).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-
-    def __exit__(self, *exc: object) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-
-    def cpu(self) -> dict[str, float]:
-        """CPU seconds of the server itself and of its finished children (tesseract, catdoc), from /proc."""
-        assert self.proc is not None
-        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        tick = os.sysconf("SC_CLK_TCK")
-        return {"self": (int(fields[11]) + int(fields[12])) / tick, "children": (int(fields[13]) + int(fields[14])) / tick}
 
 
 # -- the job, with searches alongside ------------------------------------------------------------
