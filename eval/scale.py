@@ -139,9 +139,14 @@ def measure_seed(args: argparse.Namespace, checkout: Path | None = None) -> dict
 
 
 def probe(index: Path, args: argparse.Namespace, filters: list[dict], checkout: Path | None = None) -> dict:
-    """Latency and memory from a fresh process holding the index (eval/latency.py, run by path)."""
+    """Latency and memory from a fresh process holding the index with the model it was built by (eval/latency.py,
+    run by path). A mismatched model made the service embed every query itself, so the seed row's
+    retrieval-only figures used to include the query embedding."""
+    generation = index / (index / "CURRENT").read_text().strip()
+    embedder = json.loads((generation / "manifest.json").read_text(encoding="utf-8"))["embedder"]
     command = [sys.executable, str(REPO / "eval" / "latency.py"), "--index", str(index), "--queries",
-               str(args.queries), "--filters", json.dumps(filters, ensure_ascii=False)]
+               str(args.queries), "--filters", json.dumps(filters, ensure_ascii=False),
+               "--model", embedder.split(":")[0]]     # the index's own model: "tracuu-e5:tracuu-e5-v1" -> tracuu-e5
     if args.limit:
         command += ["--limit", str(args.limit)]
     done = subprocess.run(command, check=True, env=_env(checkout), cwd=checkout or REPO,
