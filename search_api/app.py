@@ -52,7 +52,7 @@ def create_app(settings: Settings, service: SearchService | None = None) -> Fast
 
 
 def _warm_up(service: SearchService) -> None:
-    """One question at startup loads the word segmenter, the embedder and the reader, so the first visitor
+    """One question at startup loads the word segmenter, the embedder and the combiner, so the first visitor
     does not wait."""
     try:
         service.ask(AskParams(q="kế hoạch năm học là gì?"))

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -21,13 +21,11 @@ from indexer.store import IndexReader, read_manifest
 from indexer.types import BuildSummary, Chunk, Document
 from indexer.vocab import word_spans
 from search_api import answer as answering
-from search_api import lists
-from search_api.confidence import Candidate, Combiner, candidates, read_text
+from search_api.confidence import Candidate, Combiner, candidates
 from search_api.config import Settings
 from search_api.errors import NotFound
 from search_api.ingest import Ingest
 from search_api.query import QueryInfo, analyze
-from search_api.reader import Reader
 from search_api.retriever import Filters, FusionConfig, Hit, Retrieval, Retriever
 from search_api.schemas import (
     AlsoIn,
@@ -65,7 +63,6 @@ class SearchService:
         self._state: _Loaded | None = None
         self._swap = threading.Lock()
         self._build = threading.Lock()
-        self._reader: Reader | None = None
         self._combiner: Combiner | None = None
         self._models = threading.Lock()
         self.ingest = Ingest(self)  # uploads, bulk jobs, deletes and reindex of the configured corpus
@@ -165,19 +162,7 @@ class SearchService:
             info = analyze(params.q, self._current().restorer)
         citations = search.results[:ASK_PASSAGES]
         rule, rule_confidence = answering.extract(info, citations, threshold=0.0)
-        texts = [read_text(c) for c in citations]
-        spans = self.reader.read(info.text, texts) if citations else []
-        found = candidates(info, citations, rule, rule_confidence, spans, texts)
-        # a list's items instead of its heading; the features stay those of the answer as read
-        return search, [replace(c, answer=lists.attach(c.answer, info, citations) or c.answer) for c in found]
-
-    @property
-    def reader(self) -> Reader:
-        """The trained span reader, loaded on first use (about a second)."""
-        with self._models:
-            if self._reader is None:
-                self._reader = Reader.load()
-            return self._reader
+        return search, candidates(info, citations, rule, rule_confidence)
 
     @property
     def combiner(self) -> Combiner:
