@@ -3,7 +3,7 @@
     python -m training            # everything; resumes a killed run from its last checkpoint
     python -m training data       # only step 1 (collect, leak check, mine, split)
     python -m training train      # steps 2 and 3 on existing data
-    python -m training reader     # the span reader of `tracuu ask` (ViQuAD), with its dev scores
+    python -m training reader     # the span reader (ViQuAD) and its dev scores against the rule-based answerer
 Work files go to .cache/training/ (git-ignored): raw training data never enters the repository.
 """
 from __future__ import annotations
@@ -67,10 +67,10 @@ def dev_history(work: Path) -> dict[str, dict[str, float]]:
 
 
 def _reader(work: Path) -> None:
-    """Train the reader, score it and the former rule-based answerer on ViQuAD dev, ship it."""
-    from search_api.reader import Reader
-    from training.export import MODELS
+    """Train the reader and score it and the rule-based answerer on ViQuAD dev. It is not shipped: `ask`
+    measured no gain from it (MODEL_CARD.md), so its weights stay in the work folder."""
     from training.reader import READER_NAME, dev_questions, export_reader, rule_answerer, score, train_reader
+    from training.span_reader import Reader
 
     model, facts = train_reader(work)
     path = export_reader(model, work / "reader-export" / f"{READER_NAME}.safetensors", facts)
@@ -85,7 +85,7 @@ def _reader(work: Path) -> None:
     questions = dev_questions(300)
     facts["viquad_dev"] = {"reader": score(read, questions), "rule_based": score(rule_answerer(), questions)}
     print(json.dumps(facts["viquad_dev"], indent=1), flush=True)
-    export_reader(model, MODELS / f"{READER_NAME}.safetensors", facts)
+    print(f"reader: {export_reader(model, path, facts)}")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""`python -m training reader`: the span reader of `tracuu ask` (search_api/reader.py), trained on ViQuAD.
+"""`python -m training reader`: a span reader (training/span_reader.py) trained on ViQuAD, scored against
+the rule-based answerer of `ask`. Not shipped: `ask` measured no gain from it (MODEL_CARD.md).
 
 Data: UIT-ViQuAD 1.0 train questions on their paragraph (the answer span), the same questions on
 another paragraph of the same article that does not hold the answer, and Zalo 2019's labelled
@@ -67,7 +68,7 @@ def nfc_keep(text: str) -> str:
 
 def features(items: list[QAExample], tokenizer, window: int) -> dict[str, list]:
     """Token rows `<s> question </s></s> piece </s>` with start/end labels (0 = no answer in this piece)."""
-    from search_api.reader import MAX_QUESTION_TOKENS, windows
+    from training.span_reader import MAX_QUESTION_TOKENS, windows
 
     bos, eos = tokenizer.token_to_id("<s>"), tokenizer.token_to_id("</s>")
     out: dict[str, list] = {"input_ids": [], "start_positions": [], "end_positions": []}
@@ -159,9 +160,9 @@ def train_reader(work: Path, config: ReaderConfig = ReaderConfig()):
 
     from indexer.e5file import E5File, bundled_path
     from indexer.e5tok import build_tokenizer
-    from search_api.reader import build_model
     from training.leaks import Guard
     from training.sources import Example
+    from training.span_reader import build_model
 
     torch.manual_seed(config.seed)
     source = E5File(bundled_path())
@@ -190,7 +191,7 @@ def train_reader(work: Path, config: ReaderConfig = ReaderConfig()):
 
 
 def export_reader(model, path: Path, facts: dict) -> Path:
-    """The LoRA factors (named after the parameter they update) and the head: what search_api.reader loads."""
+    """The LoRA factors (named after the parameter they update) and the head: what span_reader loads."""
     from safetensors.torch import save_file
 
     tensors = {}

