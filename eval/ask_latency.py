@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -55,7 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     body = response.json()
                     samples[route]["server"].append(float(body["took_ms"]))
                     answered += route == "ask" and body.get("answer") is not None
-    figures = {route: {side: percentiles(values) for side, values in by_side.items()} for route, by_side in samples.items()}
+    figures: dict[str, Any] = {route: {side: percentiles(values) for side, values in by_side.items()}
+                               for route, by_side in samples.items()}
     figures["ask_answered_share"] = round(answered / len(samples["ask"]["client"]), 3)
     figures["queries"], figures["rounds"] = len(queries), args.rounds
     args.report.parent.mkdir(parents=True, exist_ok=True)

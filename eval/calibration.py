@@ -1,13 +1,14 @@
 """The `ask` combiner fitted and scored by k-fold cross-validation, with its calibration.
 
-Every query of the set is asked once (retrieval, the rule-based answerer and the reader); each
+Every query of the set is asked once (retrieval and the extracted answer with its list items); each
 candidate answer is labelled correct when it holds every answer key (eval.answer_keys; never for an
 unanswerable query). Then, fold by fold, a logistic regression (search_api.confidence.FEATURES) and
 the probability an answer must reach are fitted on the other folds and applied to this one, so every
 figure below is held out: answer accuracy on answerable queries, abstention on unanswerable ones, the
 expected calibration error of the stated confidence, a reliability diagram and a coverage/accuracy
-curve (PNG). The same held-out treatment scores the former rule-based answerer (its fixed threshold)
-and the reader alone (its threshold fitted on the other folds), side by side.
+curve (PNG), next to the former fixed threshold on the answerer's own score. The ceiling says how many
+answerable questions an extractive answer could get right at all: every key in a passage read, and
+the answer extracted holding them.
 
     python -m eval.calibration [--queries eval/queries.jsonl] [--report DIR] [--fit]
 
@@ -46,6 +47,7 @@ class Asked:
     sources: list[str]
     texts: list[str]
     latency_ms: float
+    keys_read: bool = False      # some passage read holds every answer key: an extractive answer could be right
 
 
 def answer_text(answer) -> str:
@@ -57,20 +59,23 @@ def collect(service, queries: list[EvalQuery], progress: bool = True) -> list[As
     """Ask every query once and keep all its candidates."""
     from tqdm import tqdm
 
-    from search_api.confidence import FEATURES
+    from search_api.confidence import FEATURES, read_text
     from search_api.schemas import AskParams
+    from search_api.service import ASK_PASSAGES
 
     out = []
     for query in tqdm(queries, desc="ask candidates", unit="q", disable=not progress, file=sys.stderr):
         wanted = {k: str(v) for k, v in query.filters.items() if k in AskParams.model_fields}
         began = time.perf_counter()
-        _search, found = service.ask_candidates(AskParams(q=query.query, **wanted))
+        search, found = service.ask_candidates(AskParams(q=query.query, **wanted))
         latency = (time.perf_counter() - began) * 1000
         texts = [answer_text(c.answer) for c in found]
+        read = [read_text(r) for r in search.results[:ASK_PASSAGES]]
         out.append(Asked(query, np.asarray([[c.features[f] for f in FEATURES] for c in found], dtype=float)
                          .reshape(len(found), len(FEATURES)),
                          np.asarray([bool(query.answer_keys) and is_correct(t, query.answer_keys) for t in texts]),
-                         [c.source for c in found], texts, latency))
+                         [c.source for c in found], texts, latency,
+                         bool(query.answer_keys) and any(is_correct(t, query.answer_keys) for t in read)))
     return out
 
 
@@ -129,35 +134,23 @@ class Decision:
 
 
 def cross_validate(asked: list[Asked], k: int) -> dict[str, dict[str, Decision]]:
-    """Held-out decisions per system: the combiner, the reader alone, the rule-based answerer."""
+    """Held-out decisions per system: the combiner (fitted on the other folds) and the rule-based
+    answerer with its former fixed threshold."""
+    from search_api.confidence import FEATURES
+
     assignment = folds([a.query for a in asked], k)
-    out: dict[str, dict[str, Decision]] = {"combined": {}, "reader": {}, "rule": {}}
+    out: dict[str, dict[str, Decision]] = {"combined": {}, "rule": {}}
+    own = FEATURES.index("rule_confidence")
     for fold in range(k):
-        train = [a for a in asked if assignment[a.query.id] != fold]
-        test = [a for a in asked if assignment[a.query.id] == fold]
-        combiner = fit(train)
-        reader_cut = best_threshold([s for a in train if (s := _single(a, "reader"))])
-        for a in test:
+        combiner = fit([a for a in asked if assignment[a.query.id] != fold])
+        for a in (a for a in asked if assignment[a.query.id] == fold):
             index, probability = combiner.best(a)
             out["combined"][a.query.id] = Decision(index is not None and probability >= combiner.threshold,
                                                    index is not None and bool(a.correct[index]), probability)
-            reader = _single(a, "reader")
-            out["reader"][a.query.id] = Decision(bool(reader and reader[0] >= reader_cut),
-                                                 bool(reader and reader[1]), reader[0] if reader else 0.0)
-            rule = _single(a, "rule")
-            out["rule"][a.query.id] = Decision(bool(rule and rule[0] >= RULE_THRESHOLD),
-                                               bool(rule and rule[1]), rule[0] if rule else 0.0)
+            score = float(a.features[0, own]) if len(a.features) else 0.0
+            out["rule"][a.query.id] = Decision(bool(len(a.features)) and score >= RULE_THRESHOLD,
+                                               bool(len(a.features)) and bool(a.correct[0]), score)
     return out
-
-
-def _single(a: Asked, source: str) -> tuple[float, bool] | None:
-    """(own score, correct) of one answerer's candidate."""
-    from search_api.confidence import FEATURES
-
-    if source not in a.sources:
-        return None
-    i = a.sources.index(source)
-    return float(a.features[i, FEATURES.index("own_score")]), bool(a.correct[i])
 
 
 def figures(asked: list[Asked], decisions: dict[str, Decision]) -> dict:
@@ -226,6 +219,9 @@ def calibrate(asked: list[Asked], k: int = 5, report: Path | None = None) -> dic
     held_out = cross_validate(asked, k)
     out: dict[str, Any] = {name: figures(asked, decisions) for name, decisions in held_out.items()}
     out["folds"] = k
+    answerable = [a for a in asked if a.query.answer_keys]
+    out["ceiling"] = {"keys_in_passages_read": _ratio(sum(a.keys_read for a in answerable), len(answerable)),
+                      "answer_right": _ratio(sum(bool(a.correct.any()) for a in answerable), len(answerable))}
     latencies = sorted(a.latency_ms for a in asked)
     out["candidates_latency_ms"] = {"p50": round(float(np.percentile(latencies, 50)), 1),
                                     "p95": round(float(np.percentile(latencies, 95)), 1)}
@@ -258,7 +254,7 @@ def plot(out: dict, folder: Path) -> None:
     fig.savefig(folder / "reliability.png", dpi=110)
     plt.close(fig)
     fig, ax = plt.subplots(figsize=(6, 4))
-    for name in ("combined", "reader", "rule"):
+    for name in ("combined", "rule"):
         rows = out[name]["coverage_curve"]
         ax.plot([r["coverage"] for r in rows], [r["accuracy"] for r in rows], marker="o", label=name)
     ax.set_xlabel("share of queries answered (most confident first)")
@@ -275,12 +271,15 @@ def lines(out: dict) -> list[str]:
     rows = [("answer accuracy (answerable)", "answer_accuracy"), ("answer accuracy, list questions", "list_accuracy"),
             ("abstention (unanswerable)", "abstention_accuracy"), ("false abstention (answerable)", "false_abstention_rate"),
             ("expected calibration error", "ece")]
-    names = ("combined", "reader", "rule")
+    names = ("combined", "rule")
     text = [f"ask, {out['folds']}-fold held-out     " + "  ".join(f"{n:>9}" for n in names)]
     for label, key in rows:
         text.append(f"{label:<32}" + "  ".join(f"{out[n][key]:>9.3f}" for n in names))
+    ceiling = out["ceiling"]
+    text.append(f"ceiling on answerable questions: every key in a passage read {ceiling['keys_in_passages_read']:.3f}, "
+                f"the answer right {ceiling['answer_right']:.3f}")
     lat = out["candidates_latency_ms"]
-    text.append(f"retrieve + rule + reader per question: p50 {lat['p50']:.0f} ms, p95 {lat['p95']:.0f} ms")
+    text.append(f"retrieve + answer per question: p50 {lat['p50']:.0f} ms, p95 {lat['p95']:.0f} ms")
     return text
 
 
@@ -294,7 +293,7 @@ def fit_all(asked: list[Asked], out: dict) -> Path:
                         tuple(float(m) for m in scaler.mean_), tuple(float(s) for s in scaler.scale_),
                         float(chosen.threshold))
     held_out = {name: {k: out[name][k] for k in ("answer_accuracy", "abstention_accuracy", "ece")}
-                for name in ("combined", "reader", "rule")}
+                for name in ("combined", "rule")}
     COMBINER_FILE.write_text(combiner.to_json({"fitted_on": f"{len(asked)} queries of eval/queries.jsonl",
                                                "held_out": held_out}), encoding="utf-8")
     return COMBINER_FILE
