@@ -23,7 +23,10 @@ from tests.conftest import ADMIN_TOKEN, REPO
 
 pytestmark = pytest.mark.slow
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-TOPICS = ["Andromeda", "Bootes", "Carina", "Dorado", "Eridanus", "Fornax", "Grus", "Hydrus", "Indus", "Lacerta"]
+# 40 files: after the first commit (4 files) the job sizes its next batch to ~30 s of work, so on an idle
+# machine ten files were all indexed before the signal came and the job was over, not interrupted
+TOPICS = [f"{name}{n}" for n in range(1, 5) for name in ("Andromeda", "Bootes", "Carina", "Dorado", "Eridanus",
+                                                          "Fornax", "Grus", "Hydrus", "Indus", "Lacerta")]
 
 
 def free_port() -> int:
