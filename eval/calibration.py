@@ -59,7 +59,8 @@ def collect(service, queries: list[EvalQuery], progress: bool = True) -> list[As
     """Ask every query once and keep all its candidates."""
     from tqdm import tqdm
 
-    from search_api.confidence import FEATURES, read_text
+    from search_api.answer import passage_text
+    from search_api.confidence import FEATURES
     from search_api.schemas import AskParams
     from search_api.service import ASK_PASSAGES
 
@@ -70,7 +71,7 @@ def collect(service, queries: list[EvalQuery], progress: bool = True) -> list[As
         search, found = service.ask_candidates(AskParams(q=query.query, **wanted))
         latency = (time.perf_counter() - began) * 1000
         texts = [answer_text(c.answer) for c in found]
-        read = [read_text(r) for r in search.results[:ASK_PASSAGES]]
+        read = [passage_text(r) for r in search.results[:ASK_PASSAGES]]
         out.append(Asked(query, np.asarray([[c.features[f] for f in FEATURES] for c in found], dtype=float)
                          .reshape(len(found), len(FEATURES)),
                          np.asarray([bool(query.answer_keys) and is_correct(t, query.answer_keys) for t in texts]),

@@ -193,7 +193,7 @@ class _Piece:
 def _pieces(passages: list[SearchResult]) -> list[_Piece]:
     out = []
     for result in passages:
-        shown = _shown(result)
+        shown = passage_text(result)
         folded = fold(shown)
         leaf = tuple(t for *_, t in spelled_words(fold(result.section.split("›")[-1])))
         doc = result.document
@@ -292,7 +292,7 @@ def _entities(text: str, span: spans.Span, kind: str, query: _Query, info: Query
 def _answer(unit: _Unit, kind: str | None, query: _Query, info: QueryInfo) -> Answer:
     """The entity nearest the question words, the table cell, or the whole unit."""
     result = unit.result
-    shown = _shown(result)
+    shown = passage_text(result)
     text, span = shown[unit.start:unit.end], (unit.start, unit.end)
     if result.display and kind == "number":
         # a named column gives one cell; otherwise the whole row, so no value is shown without its column
@@ -310,7 +310,7 @@ def _answer(unit: _Unit, kind: str | None, query: _Query, info: QueryInfo) -> An
                   passage=result)
 
 
-def _shown(result: SearchResult) -> str:
+def passage_text(result: SearchResult) -> str:
     """The passage as a reader sees it: a table row with its column headers, any other passage as written."""
     return result.display or result.text
 

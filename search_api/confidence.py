@@ -97,7 +97,3 @@ class Combiner:
                            "mean": list(self.mean), "scale": list(self.scale), "threshold": self.threshold,
                            **facts}, ensure_ascii=False, indent=1) + "\n"
 
-
-def read_text(result: SearchResult) -> str:
-    """What an answer is read from: a table row with its column headers, else the passage."""
-    return result.display or result.text
