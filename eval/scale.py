@@ -127,7 +127,7 @@ def measure_seed(args: argparse.Namespace, checkout: Path | None = None) -> dict
     command = [sys.executable, "-m", "search_api.cli", "index", str(REPO / "corpus"), "--index", str(index)]
     subprocess.run(command, check=True, env=_env(checkout), cwd=checkout or REPO, stdout=subprocess.DEVNULL)
     built = time.perf_counter() - began
-    manifest = json.loads((index / (index / "CURRENT").read_text().strip() / "manifest.json").read_text())
+    manifest = raw_manifest(index)
     row = {"name": label, "chunks": manifest["chunks"], "build_s": round(built, 1), "disk_mb": disk_mb(index),
            "index_type": manifest.get("faiss_type", "flat"), "filters": SEED_FILTERS}
     row.update(probe(index, args, SEED_FILTERS, checkout))
@@ -142,8 +142,7 @@ def probe(index: Path, args: argparse.Namespace, filters: list[dict], checkout: 
     """Latency and memory from a fresh process holding the index with the model it was built by (eval/latency.py,
     run by path). A mismatched model made the service embed every query itself, so the seed row's
     retrieval-only figures used to include the query embedding."""
-    generation = index / (index / "CURRENT").read_text().strip()
-    embedder = json.loads((generation / "manifest.json").read_text(encoding="utf-8"))["embedder"]
+    embedder = raw_manifest(index)["embedder"]
     command = [sys.executable, str(REPO / "eval" / "latency.py"), "--index", str(index), "--queries",
                str(args.queries), "--filters", json.dumps(filters, ensure_ascii=False),
                "--model", embedder.split(":")[0]]     # the index's own model: "tracuu-e5:tracuu-e5-v1" -> tracuu-e5
@@ -184,6 +183,13 @@ def ann_recall(index: Path, queries: np.ndarray, k: int = 10) -> float:
         found += len(set(reader.dense(q, k)[0].tolist()) & set(exact.tolist()))
     reader.close()
     return round(found / (k * len(queries)), 4)
+
+
+def raw_manifest(index: Path) -> dict:
+    """The current generation's manifest as JSON: an older checkout's index may be a format
+    indexer.store.read_manifest refuses, and the seed rows read both."""
+    generation = index / (index / "CURRENT").read_text(encoding="utf-8").strip()
+    return json.loads((generation / "manifest.json").read_text(encoding="utf-8"))
 
 
 def disk_mb(index: Path) -> float:
