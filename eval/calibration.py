@@ -1,18 +1,21 @@
 """The `ask` combiner fitted and scored by k-fold cross-validation, with its calibration.
 
-Every query of the set is asked once (retrieval and the extracted answer with its list items); each
-candidate answer is labelled correct when it holds every answer key (eval.answer_keys; never for an
-unanswerable query). Then, fold by fold, a logistic regression (search_api.confidence.FEATURES) and
-the probability an answer must reach are fitted on the other folds and applied to this one, so every
-figure below is held out: answer accuracy on answerable queries, abstention on unanswerable ones, the
-expected calibration error of the stated confidence, a reliability diagram and a coverage/accuracy
-curve (PNG), next to the former fixed threshold on the answerer's own score. The ceiling says how many
-answerable questions an extractive answer could get right at all: every key in a passage read, and
-the answer extracted holding them.
+Every query of the set is asked once (retrieval, the extracted answer and the reader's span, each with
+its list items); each candidate answer is labelled correct when it holds every answer key
+(eval.answer_keys; never for an unanswerable query). Then, fold by fold, a logistic regression
+(search_api.confidence.FEATURES) and the probability an answer must reach are fitted on the other folds
+and applied to this one, so every figure below is held out: answer accuracy on answerable queries,
+abstention on unanswerable ones, the expected calibration error of the stated confidence, a reliability
+diagram and a coverage/accuracy curve (PNG). Three systems side by side, from the same asks: the
+combiner with the reader ("combined"), the combiner fitted without the reader's candidate and features
+("no reader"), and the former fixed threshold on the rule-based answerer's own score ("rule"). The
+ceiling says how many answerable questions an extractive answer could get right at all: every key in a
+passage read, and some candidate holding them.
 
     python -m eval.calibration [--queries eval/queries.jsonl] [--report DIR] [--fit]
 
-`--fit` also refits on every query and writes search_api/combiner.json, the combiner `ask` ships.
+`--fit` also refits the better of "combined" and "no reader" (held-out answer accuracy plus abstention)
+on every query and writes search_api/combiner.json, the combiner `ask` ships.
 """
 from __future__ import annotations
 
@@ -35,6 +38,7 @@ REPO = Path(__file__).resolve().parent.parent
 BINS = 10
 WRONG_COST = 1.0            # a wrong answer costs as much as a right one gains; abstaining costs nothing
 RULE_THRESHOLD = 0.72       # the former answerer's fixed threshold (search_api.answer.ABSTAIN_BELOW)
+NAMES = ("combined", "no reader", "rule")   # the systems reported side by side
 
 
 @dataclass
@@ -68,7 +72,7 @@ def collect(service, queries: list[EvalQuery], progress: bool = True) -> list[As
     for query in tqdm(queries, desc="ask candidates", unit="q", disable=not progress, file=sys.stderr):
         wanted = {k: str(v) for k, v in query.filters.items() if k in AskParams.model_fields}
         began = time.perf_counter()
-        search, found = service.ask_candidates(AskParams(q=query.query, **wanted))
+        search, found = service.ask_candidates(AskParams(q=query.query, **wanted), with_reader=True)
         latency = (time.perf_counter() - began) * 1000
         texts = [answer_text(c.answer) for c in found]
         read = [passage_text(r) for r in search.results[:ASK_PASSAGES]]
@@ -83,34 +87,61 @@ def collect(service, queries: list[EvalQuery], progress: bool = True) -> list[As
 # -- fitting ---------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
+class System:
+    """A combiner's inputs: which answerers' candidates it chooses among and which features it sees."""
+
+    name: str
+    features: tuple[str, ...]
+    sources: tuple[str, ...]
+
+    def rows(self, asked: Asked) -> tuple[np.ndarray, np.ndarray]:
+        """(candidate indexes of this system, their feature rows)."""
+        from search_api.confidence import FEATURES
+
+        index = np.asarray([i for i, s in enumerate(asked.sources) if s in self.sources], dtype=int)
+        columns = [FEATURES.index(f) for f in self.features]
+        return index, asked.features[index][:, columns] if len(index) else np.zeros((0, len(columns)))
+
+
+def systems() -> tuple[System, System]:
+    from search_api.confidence import FEATURES, READER_FEATURES
+
+    return (System("combined", FEATURES, ("rule", "reader")),
+            System("no reader", tuple(f for f in FEATURES if f not in READER_FEATURES), ("rule",)))
+
+
+@dataclass(frozen=True)
 class Fit:
+    system: System
     model: Any                   # sklearn pipeline: StandardScaler + LogisticRegression
     threshold: float
 
     def best(self, asked: Asked) -> tuple[int | None, float]:
         """(index of the most probable candidate, None without candidates; its probability). The
         query is answered when the probability reaches `threshold`."""
-        if not len(asked.features):
+        index, x = self.system.rows(asked)
+        if not len(index):
             return None, 0.0
-        probabilities = self.model.predict_proba(asked.features)[:, 1]
+        probabilities = self.model.predict_proba(x)[:, 1]
         best = int(np.argmax(probabilities))
-        return best, float(probabilities[best])
+        return int(index[best]), float(probabilities[best])
 
 
-def fit(train: list[Asked]) -> Fit:
+def fit(train: list[Asked], system: System) -> Fit:
     """Logistic regression on every candidate of the training queries, then the threshold that
     maximizes the training queries' utility (right +1, wrong -WRONG_COST, no answer 0)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    rows = [a for a in train if len(a.features)]
-    x = np.concatenate([a.features for a in rows])
-    y = np.concatenate([a.correct for a in rows]).astype(int)
+    picked = [(a, *system.rows(a)) for a in train]
+    x = np.concatenate([rows for _, index, rows in picked if len(index)])
+    y = np.concatenate([a.correct[index] for a, index, _ in picked if len(index)]).astype(int)
     model = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=1000))
     model.fit(x, y)
-    chosen = [Fit(model, 0.0).best(a) for a in train]
-    return Fit(model, best_threshold([(p, bool(i is not None and a.correct[i])) for a, (i, p) in zip(train, chosen)]))
+    chosen = [Fit(system, model, 0.0).best(a) for a in train]
+    return Fit(system, model, best_threshold([(p, bool(i is not None and a.correct[i]))
+                                              for a, (i, p) in zip(train, chosen)]))
 
 
 def best_threshold(scored: Sequence[tuple[float, bool]]) -> float:
@@ -132,25 +163,31 @@ class Decision:
     answered: bool
     correct: bool               # the chosen candidate is right (whether or not it was answered)
     confidence: float
+    text: str | None = None     # the chosen candidate's text
 
 
 def cross_validate(asked: list[Asked], k: int) -> dict[str, dict[str, Decision]]:
-    """Held-out decisions per system: the combiner (fitted on the other folds) and the rule-based
+    """Held-out decisions per system: each combiner (fitted on the other folds) and the rule-based
     answerer with its former fixed threshold."""
     from search_api.confidence import FEATURES
 
     assignment = folds([a.query for a in asked], k)
-    out: dict[str, dict[str, Decision]] = {"combined": {}, "rule": {}}
+    out: dict[str, dict[str, Decision]] = {name: {} for name in NAMES}
     own = FEATURES.index("rule_confidence")
     for fold in range(k):
-        combiner = fit([a for a in asked if assignment[a.query.id] != fold])
+        train = [a for a in asked if assignment[a.query.id] != fold]
+        fitted = [fit(train, system) for system in systems()]
         for a in (a for a in asked if assignment[a.query.id] == fold):
-            index, probability = combiner.best(a)
-            out["combined"][a.query.id] = Decision(index is not None and probability >= combiner.threshold,
-                                                   index is not None and bool(a.correct[index]), probability)
-            score = float(a.features[0, own]) if len(a.features) else 0.0
-            out["rule"][a.query.id] = Decision(bool(len(a.features)) and score >= RULE_THRESHOLD,
-                                               bool(len(a.features)) and bool(a.correct[0]), score)
+            for combiner in fitted:
+                index, probability = combiner.best(a)
+                out[combiner.system.name][a.query.id] = Decision(
+                    index is not None and probability >= combiner.threshold,
+                    index is not None and bool(a.correct[index]), probability,
+                    a.texts[index] if index is not None else None)
+            rule = a.sources.index("rule") if "rule" in a.sources else None
+            score = float(a.features[rule, own]) if rule is not None else 0.0
+            out["rule"][a.query.id] = Decision(rule is not None and score >= RULE_THRESHOLD,
+                                               rule is not None and bool(a.correct[rule]), score)
     return out
 
 
@@ -222,13 +259,17 @@ def calibrate(asked: list[Asked], k: int = 5, report: Path | None = None) -> dic
     out["folds"] = k
     answerable = [a for a in asked if a.query.answer_keys]
     out["ceiling"] = {"keys_in_passages_read": _ratio(sum(a.keys_read for a in answerable), len(answerable)),
-                      "answer_right": _ratio(sum(bool(a.correct.any()) for a in answerable), len(answerable))}
+                      "answer_right": _ratio(sum(bool(a.correct.any()) for a in answerable), len(answerable)),
+                      **{f"{source}_right": _ratio(sum(any(ok for ok, s in zip(a.correct, a.sources) if s == source)
+                                                       for a in answerable), len(answerable))
+                         for source in ("rule", "reader")}}
     latencies = sorted(a.latency_ms for a in asked)
     out["candidates_latency_ms"] = {"p50": round(float(np.percentile(latencies, 50)), 1),
                                     "p95": round(float(np.percentile(latencies, 95)), 1)}
-    out["wrong"] = [{"id": a.query.id, "query": a.query.query, "got": a.texts[0][:100] if a.texts else None}
-                    for a in asked if held_out["combined"][a.query.id].answered
-                    and not held_out["combined"][a.query.id].correct][:40]
+    out["shipped"] = shipped_system(out)
+    decided = held_out[out["shipped"]]
+    out["wrong"] = [{"id": a.query.id, "query": a.query.query, "got": (decided[a.query.id].text or "")[:100]}
+                    for a in asked if decided[a.query.id].answered and not decided[a.query.id].correct][:40]
     if report:
         plot(out, report)
     return out
@@ -243,7 +284,7 @@ def plot(out: dict, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     fig, ax = plt.subplots(figsize=(5, 5))
     ax.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1, label="perfect")
-    for name in ("combined", "rule"):
+    for name in NAMES:
         rows = out[name]["reliability"]
         ax.plot([r["confidence"] for r in rows], [r["accuracy"] for r in rows], marker="o",
                 label=f"{name} (ECE {out[name]['ece']:.3f})")
@@ -255,7 +296,7 @@ def plot(out: dict, folder: Path) -> None:
     fig.savefig(folder / "reliability.png", dpi=110)
     plt.close(fig)
     fig, ax = plt.subplots(figsize=(6, 4))
-    for name in ("combined", "rule"):
+    for name in NAMES:
         rows = out[name]["coverage_curve"]
         ax.plot([r["coverage"] for r in rows], [r["accuracy"] for r in rows], marker="o", label=name)
     ax.set_xlabel("share of queries answered (most confident first)")
@@ -272,29 +313,40 @@ def lines(out: dict) -> list[str]:
     rows = [("answer accuracy (answerable)", "answer_accuracy"), ("answer accuracy, list questions", "list_accuracy"),
             ("abstention (unanswerable)", "abstention_accuracy"), ("false abstention (answerable)", "false_abstention_rate"),
             ("expected calibration error", "ece")]
-    names = ("combined", "rule")
+    names = NAMES
     text = [f"ask, {out['folds']}-fold held-out     " + "  ".join(f"{n:>9}" for n in names)]
     for label, key in rows:
         text.append(f"{label:<32}" + "  ".join(f"{out[n][key]:>9.3f}" for n in names))
     ceiling = out["ceiling"]
     text.append(f"ceiling on answerable questions: every key in a passage read {ceiling['keys_in_passages_read']:.3f}, "
-                f"the answer right {ceiling['answer_right']:.3f}")
+                f"some candidate right {ceiling['answer_right']:.3f} (rule-based {ceiling['rule_right']:.3f}, "
+                f"reader {ceiling['reader_right']:.3f})")
     lat = out["candidates_latency_ms"]
-    text.append(f"retrieve + answer per question: p50 {lat['p50']:.0f} ms, p95 {lat['p95']:.0f} ms")
+    text.append(f"retrieve + answer + read per question: p50 {lat['p50']:.0f} ms, p95 {lat['p95']:.0f} ms")
+    text.append(f"shipped: {out['shipped']}")
     return text
 
 
+def shipped_system(out: dict) -> str:
+    """The combiner `ask` ships: the one with the higher held-out answer accuracy plus abstention (the
+    simpler one, without the reader, on a tie)."""
+    return max(("no reader", "combined"),
+               key=lambda name: out[name]["answer_accuracy"] + out[name]["abstention_accuracy"])
+
+
 def fit_all(asked: list[Asked], out: dict) -> Path:
-    """Refit on every query and write the shipped combiner (with the held-out figures it was judged by)."""
+    """Refit the shipped system on every query and write its combiner (with the held-out figures it
+    was judged by)."""
     from search_api.confidence import COMBINER_FILE, Combiner
 
-    chosen = fit(asked)
+    system = next(s for s in systems() if s.name == out["shipped"])
+    chosen = fit(asked, system)
     scaler, regression = chosen.model.steps[0][1], chosen.model.steps[1][1]
     combiner = Combiner(tuple(float(w) for w in regression.coef_[0]), float(regression.intercept_[0]),
                         tuple(float(m) for m in scaler.mean_), tuple(float(s) for s in scaler.scale_),
-                        float(chosen.threshold))
+                        float(chosen.threshold), system.features)
     held_out = {name: {k: out[name][k] for k in ("answer_accuracy", "abstention_accuracy", "ece")}
-                for name in ("combined", "rule")}
+                for name in NAMES}
     COMBINER_FILE.write_text(combiner.to_json({"fitted_on": f"{len(asked)} queries of eval/queries.jsonl",
                                                "held_out": held_out}), encoding="utf-8")
     return COMBINER_FILE

@@ -52,8 +52,8 @@ def create_app(settings: Settings, service: SearchService | None = None) -> Fast
 
 
 def _warm_up(service: SearchService) -> None:
-    """One question at startup loads the word segmenter, the embedder and the combiner, so the first visitor
-    does not wait."""
+    """One question at startup loads the word segmenter, the embedder, the combiner and (when the combiner
+    uses it) the span reader, so the first visitor does not wait."""
     try:
         service.ask(AskParams(q="kế hoạch năm học là gì?"))
     except TracuuError:

