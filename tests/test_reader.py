@@ -32,8 +32,7 @@ def test_the_shipped_reader_points_at_the_answer_and_not_at_an_unrelated_passage
     from indexer.embed import ShippedModel
     from search_api.reader import Reader
 
-    shipped = ShippedModel.latest(family="tracuu-reader")
-    reader = Reader.load(shipped.patch.with_suffix(".json"), tmp_path / "models")
+    reader = Reader.load(ShippedModel.latest(family="tracuu-reader"), tmp_path / "models")
     meeting = "Hội nghị giao ban cán bộ quản lý được tổ chức ngày 31/10/2020 tại hội trường huyện Cờ Đỏ."
     schools = "Năm học 2020-2021, toàn huyện có 14 trường trung học cơ sở với 412 giáo viên."
     [date] = reader.read("Hội nghị giao ban được tổ chức vào ngày nào?", [meeting])

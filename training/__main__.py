@@ -69,12 +69,13 @@ def dev_history(work: Path) -> dict[str, dict[str, float]]:
 def _reader(work: Path) -> None:
     """Train the reader, score it and the rule-based answerer on ViQuAD dev, and write it to
     indexer/models/ (patch + facts with the dev scores)."""
+    from indexer.embed import ShippedModel
     from search_api.reader import Reader
     from training.export import MODELS
     from training.reader import READER_NAME, dev_questions, export_reader, rule_answerer, score, train_reader
 
     model, facts = train_reader(work)
-    reader = Reader.load(export_reader(model, work / "reader-export", facts), work / "reader-export")
+    reader = Reader.load(ShippedModel.read(export_reader(model, work / "reader-export", facts)), work / "reader-export")
 
     def read(question: str, context: str) -> str | None:
         """The best span, whatever the no-answer score: ViQuAD dev questions all have an answer, and both
