@@ -20,15 +20,19 @@ GRID = tuple(round(0.1 * i, 1) for i in range(11))
 SYSTEM = "hybrid-cv"
 
 
-def folds(queries: list[EvalQuery], k: int) -> dict[str, int]:
-    """Query id -> fold, stratified by kind (each kind is spread evenly over the folds)."""
+def folds(queries: list[EvalQuery], k: int, split: int = 0) -> dict[str, int]:
+    """Query id -> fold, stratified by kind (each kind is spread evenly over the folds). `split` > 0 draws
+    another assignment (the hash of the id is salted with it), for figures repeated over several splits."""
+    def order(query: EvalQuery) -> str:
+        return hashlib.sha1((f"{split}:{query.id}" if split else query.id).encode()).hexdigest()
+
     out: dict[str, int] = {}
     by_kind: dict[str, list[EvalQuery]] = {}
     for query in queries:
         by_kind.setdefault(query.kind, []).append(query)
     offset = 0
     for kind in sorted(by_kind):
-        members = sorted(by_kind[kind], key=lambda q: hashlib.sha1(q.id.encode()).hexdigest())
+        members = sorted(by_kind[kind], key=order)
         for i, query in enumerate(members):
             out[query.id] = (offset + i) % k
         offset += len(members)

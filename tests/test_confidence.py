@@ -161,6 +161,33 @@ def test_cross_validation_scores_each_fold_with_a_fit_on_the_others() -> None:
     assert out["coverage_curve"][-1]["coverage"] == 1.0
 
 
+def test_headline_figures_are_repeated_over_fold_splits() -> None:
+    """Candidates whose score only partly tells right from wrong: each split into folds gives other
+    held-out figures, and the report keeps their mean, min and max."""
+    rng = np.random.default_rng(1)
+    asked = []
+    for i in range(80):
+        answerable = i % 3 != 0
+        right = answerable and rng.uniform() < 0.6
+        own = rng.uniform(0.3, 1.0) if right else rng.uniform(0.0, 0.7)
+        features = np.asarray([[own if name == "rule_confidence" else 0.0 for name in FEATURES]])
+        query = EvalQuery(id=f"q{i}", query="?", lang="vi", kind="lookup" if answerable else "unanswerable",
+                          gold=(object(),) if answerable else (), answer=None,  # type: ignore[arg-type]
+                          answer_keys=("x",) if answerable else ())
+        asked.append(calibration.Asked(query, features, np.asarray([right]), ["rule"], ["x"], 1.0))
+    out = calibration.calibrate(asked, 5, splits=6)
+    assert out["splits"] == 6
+    for name in calibration.NAMES:
+        for key in calibration.REPEATED:
+            spread = out[name]["over_splits"][key]
+            assert spread["min"] <= spread["mean"] <= spread["max"], (name, key)
+    accuracy = out["no reader"]["over_splits"]["answer_accuracy"]
+    assert accuracy["min"] < accuracy["max"], "the splits must differ"
+    assert out["rule"]["over_splits"]["answer_accuracy"]["min"] == out["rule"]["answer_accuracy"], \
+        "a fixed threshold fits nothing: every split scores it the same"
+    assert any("fold splits" in line for line in calibration.lines(out))
+
+
 def test_no_reader_system_never_chooses_the_readers_candidate() -> None:
     """The reader's candidate is the right one on every answerable query, the rule-based one on a few:
     the combiner with the reader answers them all, the one fitted without it (rule candidates, rule

@@ -19,6 +19,9 @@ def test_folds_are_deterministic_and_spread_every_kind():
     for kind in {q.kind for q in queries}:
         per_fold = Counter(first[q.id] for q in queries if q.kind == kind)
         assert max(per_fold.values()) - min(per_fold.get(f, 0) for f in range(5)) <= 1, kind
+    other = tuning.folds(queries, 5, split=3)
+    assert other != first and Counter(other.values()) == sizes, "another split: other folds, same sizes"
+    assert tuning.folds(queries, 5, split=3) == other
 
 
 def test_best_grid_point_uses_only_the_given_queries():
