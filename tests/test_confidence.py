@@ -141,6 +141,13 @@ def test_threshold_maximizes_utility() -> None:
     assert calibration.best_threshold([(0.4, False)]) == 1.01, "answering nothing beats a wrong answer"
 
 
+def eval_query(i: int, answerable: bool) -> EvalQuery:
+    """A stand-in query of the evaluation set: answerable ones have gold and the answer key "x"."""
+    return EvalQuery(id=f"q{i}", query="?", lang="vi", kind="lookup" if answerable else "unanswerable",
+                     gold=(object(),) if answerable else (), answer=None,  # type: ignore[arg-type]
+                     answer_keys=("x",) if answerable else ())
+
+
 def test_cross_validation_scores_each_fold_with_a_fit_on_the_others() -> None:
     """Candidates whose own score says whether they are right: held-out figures come out perfect, and
     an unanswerable query with a weak candidate is abstained on."""
@@ -150,9 +157,7 @@ def test_cross_validation_scores_each_fold_with_a_fit_on_the_others() -> None:
         answerable = i % 4 != 0
         own = rng.uniform(0.6, 1.0) if answerable else rng.uniform(0.0, 0.4)
         features = np.asarray([[own if name == "rule_confidence" else 0.0 for name in FEATURES]])
-        query = EvalQuery(id=f"q{i}", query="?", lang="vi", kind="lookup" if answerable else "unanswerable",
-                          gold=(object(),) if answerable else (), answer=None,  # type: ignore[arg-type]
-                          answer_keys=("x",) if answerable else ())
+        query = eval_query(i, answerable)
         asked.append(calibration.Asked(query, features, np.asarray([answerable]), ["rule"], ["x"], 1.0))
     held_out = calibration.cross_validate(asked, 5)
     for system in ("combined", "no reader"):
@@ -171,9 +176,7 @@ def test_headline_figures_are_repeated_over_fold_splits() -> None:
         right = answerable and rng.uniform() < 0.6
         own = rng.uniform(0.3, 1.0) if right else rng.uniform(0.0, 0.7)
         features = np.asarray([[own if name == "rule_confidence" else 0.0 for name in FEATURES]])
-        query = EvalQuery(id=f"q{i}", query="?", lang="vi", kind="lookup" if answerable else "unanswerable",
-                          gold=(object(),) if answerable else (), answer=None,  # type: ignore[arg-type]
-                          answer_keys=("x",) if answerable else ())
+        query = eval_query(i, answerable)
         asked.append(calibration.Asked(query, features, np.asarray([right]), ["rule"], ["x"], 1.0))
     out = calibration.calibrate(asked, 5, splits=6)
     assert out["splits"] == 6
@@ -199,9 +202,7 @@ def test_no_reader_system_never_chooses_the_readers_candidate() -> None:
         rule_right = i % 8 == 1
         rule = [(0.9 if rule_right else 0.5) if name == "rule_confidence" else 0.0 for name in FEATURES]
         read = [1.0 if name == "reader" else (0.9 if answerable and name == "own_score" else 0.0) for name in FEATURES]
-        query = EvalQuery(id=f"q{i}", query="?", lang="vi", kind="lookup" if answerable else "unanswerable",
-                          gold=(object(),) if answerable else (), answer=None,  # type: ignore[arg-type]
-                          answer_keys=("x",) if answerable else ())
+        query = eval_query(i, answerable)
         asked.append(calibration.Asked(query, np.asarray([rule, read]), np.asarray([rule_right, answerable]),
                                        ["rule", "reader"], ["y", "x"], 1.0))
     assert asked[1].features[1, reader_at] == 1.0
