@@ -275,6 +275,10 @@ def render_terminal(figures: dict) -> str:
         cv = figures["config"]["cv"]
         picks = ", ".join(f"{c['alpha']}/{c['alpha_en']}" for c in cv["folds"])
         lines.append(f"hybrid-cv: dense weight (vi/en) chosen on the other folds: {picks}")
+        spread = cv["over_splits"]
+        lines.append(f"hybrid-cv over {spread['splits']} fold splits: " + ", ".join(
+            f"{name} {spread[name]['mean']:.3f} ({spread[name]['min']:.3f}-{spread[name]['max']:.3f})"
+            for name in ("r@5", "mrr@10")))
     if "unreachable_gold" in figures["config"]:
         missing = figures["config"]["unreachable_gold"]
         lines.append(f"gold items no indexed chunk is relevant to: {len(missing)} {' '.join(missing[:10])}")

@@ -35,3 +35,22 @@ def test_best_grid_point_uses_only_the_given_queries():
     # ties go to the point nearest the middle of the grid
     flat = {a: {"q1": (0.5, 1.0)} for a in tuning.GRID}
     assert tuning._best(flat, ["q1"]) == 0.5
+
+
+def test_held_out_figures_over_several_fold_splits():
+    """Which grid point wins depends on the queries a fold leaves out: other splits, other figures."""
+    import random
+
+    queries = [q for q in load_queries(QUERIES) if q.gold]
+    rng = random.Random(7)
+    scores = {a: {q.id: (rng.choice((0.0, 0.5, 1.0)), rng.choice((0.0, 1.0))) for q in queries} for a in tuning.GRID}
+    spread = tuning.over_splits(scores, queries, 5, splits=4)
+    assert spread["splits"] == 4
+    for name in ("mrr@10", "r@5"):
+        assert spread[name]["min"] <= spread[name]["mean"] <= spread[name]["max"], name
+    assert spread["mrr@10"]["min"] < spread["mrr@10"]["max"], "the splits must differ"
+    one = tuning.over_splits(scores, queries, 5, splits=1)["mrr@10"]
+    assignment = tuning.folds(queries, 5)
+    first = sum(scores[tuning._chosen(scores, queries, assignment, assignment[q.id])[q.lang]][q.id][0]
+                for q in queries) / len(queries)
+    assert one["mean"] == round(first, 4), "split 0 is the folds hybrid-cv itself is scored on"
