@@ -20,7 +20,7 @@ from eval.relevance import relevant_gold
 
 GRID = tuple(round(0.1 * i, 1) for i in range(11))
 SYSTEM = "hybrid-cv"
-SPLITS = 10
+SPLITS = 10                     # fold splits held-out figures are repeated over (here and in eval.calibration)
 
 
 def folds(queries: list[EvalQuery], k: int, split: int = 0) -> dict[str, int]:
@@ -89,7 +89,8 @@ def over_splits(reciprocal: dict, queries: list[EvalQuery], k: int, splits: int 
     runs = []
     for split in range(splits):
         assignment = folds(queries, k, split)
-        held = [reciprocal[_chosen(reciprocal, queries, assignment, assignment[q.id])[q.lang]][q.id] for q in queries]
+        chosen = [_chosen(reciprocal, queries, assignment, fold) for fold in range(k)]
+        held = [reciprocal[chosen[assignment[q.id]][q.lang]][q.id] for q in queries]
         runs.append(tuple(sum(h[i] for h in held) / len(held) for i in (0, 1)))
     return {"splits": splits, **{name: {"mean": round(sum(r[i] for r in runs) / splits, 4),
                                         "min": round(min(r[i] for r in runs), 4), "max": round(max(r[i] for r in runs), 4)}
