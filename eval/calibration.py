@@ -94,17 +94,18 @@ def collect(service, queries: list[EvalQuery], progress: bool = True) -> list[As
 
 @dataclass(frozen=True)
 class System:
-    """A combiner's inputs: which answerers' candidates it chooses among and which features it sees."""
+    """A combiner's inputs: the features it sees (and so the answerers it chooses among,
+    search_api.confidence.sources)."""
 
     name: str
     features: tuple[str, ...]
-    sources: tuple[str, ...]
 
     def rows(self, asked: Asked) -> tuple[np.ndarray, np.ndarray]:
         """(candidate indexes of this system, their feature rows)."""
-        from search_api.confidence import FEATURES
+        from search_api.confidence import FEATURES, sources
 
-        index = np.asarray([i for i, s in enumerate(asked.sources) if s in self.sources], dtype=int)
+        allowed = sources(self.features)
+        index = np.asarray([i for i, s in enumerate(asked.sources) if s in allowed], dtype=int)
         columns = [FEATURES.index(f) for f in self.features]
         return index, asked.features[index][:, columns] if len(index) else np.zeros((0, len(columns)))
 
@@ -112,8 +113,8 @@ class System:
 def systems() -> tuple[System, System]:
     from search_api.confidence import FEATURES, READER_FEATURES
 
-    return (System("combined", FEATURES, ("rule", "reader")),
-            System("no reader", tuple(f for f in FEATURES if f not in READER_FEATURES), ("rule",)))
+    return (System("combined", FEATURES),
+            System("no reader", tuple(f for f in FEATURES if f not in READER_FEATURES)))
 
 
 @dataclass(frozen=True)
@@ -326,14 +327,13 @@ def lines(out: dict) -> list[str]:
     rows = [("answer accuracy (answerable)", "answer_accuracy"), ("answer accuracy, list questions", "list_accuracy"),
             ("abstention (unanswerable)", "abstention_accuracy"), ("false abstention (answerable)", "false_abstention_rate"),
             ("expected calibration error", "ece")]
-    names = NAMES
-    text = [f"ask, {out['folds']}-fold held-out, first split    " + "  ".join(f"{n:>9}" for n in names)]
+    text = [f"ask, {out['folds']}-fold held-out, first split    " + "  ".join(f"{n:>9}" for n in NAMES)]
     for label, key in rows:
-        text.append(f"{label:<43}" + "  ".join(f"{out[n][key]:>9.3f}" for n in names))
+        text.append(f"{label:<43}" + "  ".join(f"{out[n][key]:>9.3f}" for n in NAMES))
     text.append(f"mean over {out['splits']} fold splits (min-max)")
     for label, key in rows:
         if key in REPEATED:
-            spread = [out[n]["over_splits"][key] for n in names]
+            spread = [out[n]["over_splits"][key] for n in NAMES]
             text.append(f"  {label:<41}" + "  ".join(f"{s['mean']:.3f} ({s['min']:.2f}-{s['max']:.2f})" for s in spread))
     ceiling = out["ceiling"]
     text.append(f"ceiling on answerable questions: every key in a passage read {ceiling['keys_in_passages_read']:.3f}, "

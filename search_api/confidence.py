@@ -29,6 +29,12 @@ FEATURES = (*READER_FEATURES, "rule_confidence", "top_score", "score_margin", "p
             "kind_figure", "kind_other", "english", "wants_list", "items", "list_found")
 
 
+def sources(features: tuple[str, ...]) -> tuple[str, ...]:
+    """The answerers whose candidates a combiner over `features` chooses among: the reader's only when
+    it sees the reader's features."""
+    return ("rule", "reader") if any(name in READER_FEATURES for name in features) else ("rule",)
+
+
 @dataclass(frozen=True)
 class Candidate:
     source: str                          # the answerer that made it: "rule" (search_api.answer) or "reader"
@@ -108,7 +114,7 @@ class Combiner:
     @property
     def uses_reader(self) -> bool:
         """Whether `ask` must run the reader for this combiner (else only the rule-based answer is a candidate)."""
-        return any(name in READER_FEATURES for name in self.features)
+        return "reader" in sources(self.features)
 
     def probability(self, candidate: Candidate) -> float:
         z = self.bias + sum(w * (candidate.features[name] - m) / s
@@ -117,8 +123,7 @@ class Combiner:
 
     def decide(self, found: list[Candidate]) -> tuple[Candidate | None, float]:
         """The most probable candidate and its probability; the candidate is None below the threshold."""
-        if not self.uses_reader:
-            found = [c for c in found if c.source == "rule"]
+        found = [c for c in found if c.source in sources(self.features)]
         if not found:
             return None, 0.0
         probability, index = max((self.probability(c), i) for i, c in enumerate(found))

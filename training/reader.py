@@ -1,4 +1,4 @@
-"""`python -m training reader`: the span reader (search_api.reader.py) trained on ViQuAD, scored against
+"""`python -m training reader`: the span reader (search_api/reader.py) trained on ViQuAD, scored against
 the rule-based answerer of `ask` on ViQuAD dev.
 
 Data: UIT-ViQuAD 1.0 train questions on their paragraph (the answer span), the same questions on
