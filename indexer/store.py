@@ -286,6 +286,20 @@ class IndexReader:
         found = self._sql(query, (doc_id,))
         return [r[0] for r in found], [records.chunk_from_row(r[2:]) for r in found], [json.loads(r[1]) for r in found]
 
+    def first_chunks(self, doc_id: str, n: int) -> list[Chunk]:
+        """A document's first `n` passages, in order (its header)."""
+        rows = [r for r, in self._sql("SELECT row FROM chunks WHERE doc_id = ? ORDER BY ordinal LIMIT ?", (doc_id, n))]
+        found = self.chunks(rows)
+        return [found[r] for r in rows]
+
+    def last_chunks_with(self, doc_id: str, needles: Sequence[str], n: int) -> list[Chunk]:
+        """A document's last `n` passages holding any of `needles` (as written), in order."""
+        holds = " OR ".join("instr(text, ?) > 0" for _ in needles)
+        rows = [r for r, in self._sql(f"SELECT row FROM chunks WHERE doc_id = ? AND ({holds}) ORDER BY ordinal DESC "
+                                      "LIMIT ?", (doc_id, *needles, n))][::-1]
+        found = self.chunks(rows)
+        return [found[r] for r in rows]
+
     def vectors(self) -> np.ndarray:
         return self._vectors
 

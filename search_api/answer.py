@@ -150,6 +150,16 @@ def _kind(info: QueryInfo, query: _Query) -> str | None:
     return "where" if ("dia", "diem") in query.cues else None
 
 
+def question_terms(info: QueryInfo) -> dict[str, float]:
+    """The question's content words (folded) with their weights, as answers are scored by them."""
+    return _query(info).terms
+
+
+def asks_signer(info: QueryInfo) -> bool:
+    """Whether the query asks who signed a directive ("Ai ký ...?", "người ký hướng dẫn ...")."""
+    return _asks_signer(_query(info))
+
+
 def _asks_signer(query: _Query) -> bool:
     """"Ai ký ...?", "người ký", "Trưởng phòng nào ký" ("ký" as vocab.same_spelling spells it), not "đăng ký"."""
     if "signed" in query.words:

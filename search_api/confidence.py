@@ -1,50 +1,58 @@
-"""One calibrated confidence for `ask`: which candidate answers (the rule-based extract or the trained
-reader's span) and how likely it is to be right, or no answer at all.
+"""One calibrated confidence for `ask`: which candidate answers (the rule-based extract, the trained
+reader's span, or the directive's own number, date or signer) and how likely it is to be right, or no
+answer at all.
 
 Each candidate (with a list's items when it heads a list) is described by a few numbers: its own score,
 the reader's span-vs-no-answer margin, whether the two answerers agree, the retrieval scores and their
 margin, the passage it came from, its length, the kind of question, whether the question asks for a list
-and a list was found under the answer. A logistic regression turns them into the probability that the
-candidate is right; the most probable one is given when that probability reaches the fitted threshold,
-otherwise `ask` says the directives do not answer. Weights, scaling and threshold are fitted by
-`eval/calibration.py` on eval/queries.jsonl, and that module reports every figure from 5-fold
-cross-validation: each fold is scored by a combiner fitted on the other four. The shipped fit (all
-folds) is `combiner.json` here.
+and a list was found under the answer; a document's own fact (search_api.facts) adds how much of the
+question the document's description covers. A logistic
+regression turns them into the probability that the candidate is right; the most probable one is given
+when that probability reaches the fitted threshold, otherwise `ask` says the directives do not answer.
+Weights, scaling and threshold are fitted by `eval/calibration.py` on eval/queries.jsonl, and that
+module reports every figure from 5-fold cross-validation: each fold is scored by a combiner fitted on
+the other four. The shipped fit (all folds) is `combiner.json` here.
 """
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from search_api import lists
+from search_api.facts import Stated
 from search_api.query import QueryInfo
 from search_api.reader import Span
 from search_api.schemas import Answer, SearchResult
 
 COMBINER_FILE = Path(__file__).with_name("combiner.json")
 READER_FEATURES = ("reader", "own_score", "reader_margin", "agree")
+FACT_FEATURES = ("fact", "describes")
 FEATURES = (*READER_FEATURES, "rule_confidence", "top_score", "score_margin", "passage_rank", "length",
-            "kind_figure", "kind_other", "english", "wants_list", "items", "list_found")
+            "kind_figure", "kind_other", "english", "wants_list", "items", "list_found", *FACT_FEATURES)
 
 
 def sources(features: tuple[str, ...]) -> tuple[str, ...]:
-    """The answerers whose candidates a combiner over `features` chooses among: the reader's only when
-    it sees the reader's features."""
-    return ("rule", "reader") if any(name in READER_FEATURES for name in features) else ("rule",)
+    """The answerers whose candidates a combiner over `features` chooses among: the reader's and the
+    document facts' only when it sees their features."""
+    return ("rule",) + tuple(source for source, own in (("reader", READER_FEATURES), ("facts", FACT_FEATURES))
+                             if any(name in own for name in features))
 
 
 @dataclass(frozen=True)
 class Candidate:
-    source: str                          # the answerer that made it: "rule" (search_api.answer) or "reader"
+    source: str                          # the answerer that made it: "rule" (search_api.answer), "reader"
+                                         # or "facts" (search_api.facts)
     answer: Answer
     features: dict[str, float]
 
 
 def candidates(info: QueryInfo, citations: list[SearchResult], rule: Answer | None, rule_confidence: float,
-               spans: list[Span], read: list[str]) -> list[Candidate]:
-    """The rule-based answer and the reader's best span, each with its features (none without passages).
+               spans: list[Span], read: list[str], stated: Sequence[Stated] = ()) -> list[Candidate]:
+    """The rule-based answer, the reader's best span and each cited document's fact `stated`, each with
+    its features (none without passages).
 
     `spans` are the reader's best span per passage of `read` (what it read of the first passages: a
     table row's display, else the passage text). An answer that heads a list carries the list's items
@@ -66,16 +74,20 @@ def candidates(info: QueryInfo, citations: list[SearchResult], rule: Answer | No
         "wants_list": float(info.wants_list),
     }
     out = []
-    for source, answer, own in (("rule", rule, rule_confidence),
-                                ("reader", read_answer, 1 / (1 + math.exp(-best.margin)) if best else 0.0)):
+    made: list[tuple[str, Answer | None, float, Stated | None]] = [
+        ("rule", rule, rule_confidence, None),
+        ("reader", read_answer, 1 / (1 + math.exp(-best.margin)) if best else 0.0, None),
+        *(("facts", fact.answer, 0.0, fact) for fact in stated)]
+    for source, answer, own, fact in made:
         if answer is None:
             continue
-        listed = lists.attach(answer, info, citations) or answer
+        listed = (lists.attach(answer, info, citations) or answer) if fact is None else answer
         items = len(listed.items or [])
         out.append(Candidate(source, listed, {
             **shared, "reader": float(source == "reader"), "own_score": own,
             "passage_rank": float(answer.passage.rank), "length": math.log1p(len(answer.text)),
-            "items": math.log1p(items), "list_found": float(info.wants_list and items >= 2)}))
+            "items": math.log1p(items), "list_found": float(info.wants_list and items >= 2),
+            "fact": float(fact is not None), "describes": fact.describes if fact else 0.0}))
     return out
 
 

@@ -21,6 +21,7 @@ from indexer.store import IndexReader, read_manifest
 from indexer.types import BuildSummary, Chunk, Document
 from indexer.vocab import word_spans
 from search_api import answer as answering
+from search_api import facts
 from search_api.confidence import Candidate, Combiner, candidates
 from search_api.config import Settings
 from search_api.errors import NotFound
@@ -30,6 +31,7 @@ from search_api.reader import Reader
 from search_api.retriever import Filters, FusionConfig, Hit, Retrieval, Retriever
 from search_api.schemas import (
     AlsoIn,
+    Answer,
     AskParams,
     AskResponse,
     DocumentDetail,
@@ -170,7 +172,30 @@ class SearchService:
         rule, rule_confidence = answering.extract(info, citations, threshold=0.0)
         read = [answering.passage_text(c) for c in citations[:READ_PASSAGES]] if with_reader else []
         spans = self.reader.read(info.restored or info.text, read) if read else []  # diacritics restored
-        return search, candidates(info, citations, rule, rule_confidence, spans, read)
+        return search, candidates(info, citations, rule, rule_confidence, spans, read, self._stated(info, citations))
+
+    def _stated(self, info: QueryInfo, citations: list[SearchResult]) -> list[facts.Stated]:
+        """The number, date or signer the question asks of the cited directive it describes best, where
+        that directive states it (search_api.facts)."""
+        wanted = facts.asked(info)
+        if wanted is None:
+            return []
+        store = self._current().reader
+        for cited, coverage in facts.described(info, citations):
+            doc_id = cited.document.id
+            first = store.first_chunks(doc_id, facts.HEADER_PASSAGES) if wanted != "signer" else []
+            signed = store.last_chunks_with(doc_id, facts.SIGNING_TITLES, facts.SIGNATURE_PASSAGES) \
+                if wanted == "signer" else []
+            found = facts.locate(wanted, cited.document, first, signed)
+            if found is None:
+                continue
+            passage = next((c for c in citations if c.chunk_id == found.chunk.chunk_id), None)
+            if passage is None:     # a passage the search did not return: ranked as its document's cited one
+                passage = _passage(found.chunk, cited.document, cited.rank, cited.score, info)
+            answer = Answer(text=found.chunk.text[found.start:found.end], span=(found.start, found.end),
+                            passage=passage)
+            return [facts.Stated(answer, wanted, coverage)]
+        return []
 
     @property
     def reader(self) -> Reader:
@@ -232,14 +257,19 @@ def search_filters(params: SearchParams) -> Filters:
 
 def _result(retrieval: Retrieval, hit: Hit, rank: int, info: QueryInfo) -> SearchResult:
     chunk = retrieval.chunks[hit.row]
+    return _passage(chunk, document_info(retrieval.documents[chunk.doc_id]), rank, hit.score, info,
+                    [_also_in(retrieval, row) for row in hit.also_in])
+
+
+def _passage(chunk: Chunk, document: DocumentInfo, rank: int, score: float, info: QueryInfo,
+             also_in: list[AlsoIn] | None = None) -> SearchResult:
     shown = chunk.rendered      # a table row: the row with its headers; highlights go with each field
     return SearchResult(
-        rank=rank, score=round(hit.score, 6), chunk_id=chunk.chunk_id, text=chunk.text,
+        rank=rank, score=round(score, 6), chunk_id=chunk.chunk_id, text=chunk.text,
         highlights=highlight(chunk.text, info), display=shown,
         display_highlights=highlight(shown, info) if shown else [],
         section=chunk.section, start=chunk.start, end=chunk.end,
-        page=chunk.page, kind=chunk.kind, document=document_info(retrieval.documents[chunk.doc_id]),
-        also_in=[_also_in(retrieval, row) for row in hit.also_in],
+        page=chunk.page, kind=chunk.kind, document=document, also_in=also_in or [],
     )
 
 

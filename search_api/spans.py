@@ -316,6 +316,19 @@ def has_name(text: str) -> bool:
     return any(w.istitle() and fold(w) in _SURNAMES and nxt.istitle() for w, nxt in zip(words, words[1:]))
 
 
+def name_at_end(text: str, start: int, end: int) -> Span | None:
+    """The person's name ending `text[start:end]` ("GIÁM ĐỐC Nguyễn Huy Hoàng" -> "Nguyễn Huy Hoàng"): a
+    surname and one to four more capitalised syllables, nothing after them but a full stop."""
+    words = [m.span() for m in re.finditer(r"\S+", text[start:end].rstrip(" ."))]
+    run = 0
+    while run < min(len(words), 5) and text[start + words[-1 - run][0]:start + words[-1 - run][1]].istitle():
+        run += 1
+    for first in range(len(words) - run, len(words) - 1):
+        if fold(text[start + words[first][0]:start + words[first][1]]) in _SURNAMES:
+            return start + words[first][0], start + words[-1][1]
+    return None
+
+
 # -- table rows ----------------------------------------------------------------------------------
 
 def table_cells(text: str) -> tuple[Span, list[tuple[Span, Span]]]:

@@ -1,0 +1,131 @@
+"""A directive's own facts as answers: its number, its date of issue and who signed it.
+
+"Ai ký kế hoạch ...?", "Số hiệu văn bản ... là gì?", "Phương hướng ... ban hành ngày nào?" ask about a
+directive, not about what it says; the passages a search returns rarely hold its header or signature
+block, and when they do the rule-based answerer has no reason to prefer them.
+
+The fact is read where the document states it, so the answer is a span of a stored passage like any
+other: the number after "Số:" and the "<place>, ngày ..." line in its first passages (the same number
+and date `indexer.header` put in the document's metadata), and the name under the signing title
+("TRƯỞNG PHÒNG", "KT. GIÁM ĐỐC / PHÓ GIÁM ĐỐC") of its signature block, which may come before an
+appendix. The document asked about is the cited one whose own description (title, type, issuer, place,
+date, number, school years) covers most of the question, the higher ranked on a tie (one candidate per
+question: one per cited document gave the combiner many wrong ones to learn from, and measured worse).
+Whether it is given is the combiner's decision (search_api.confidence), which also sees that coverage.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from indexer.header import ISSUE_DATE
+from indexer.normalize import fold
+from indexer.types import Chunk
+from indexer.vocab import date_iso, find_document_numbers, spelled_words
+from search_api import answer as answering
+from search_api import spans
+from search_api.query import QueryInfo
+from search_api.schemas import Answer, DocumentInfo, SearchResult
+
+HEADER_PASSAGES = 3        # a directive's number and date lie in its first passages
+SIGNATURE_PASSAGES = 2     # passages with a signing title searched for the signer, the last first
+SIGNATURE_LINES = 4        # the name follows its title within this many lines
+# Titles a directive is signed under, as its signature block writes them ("PHÓ TRƯỞNG PHÒNG" holds one).
+SIGNING_TITLES = ("TRƯỞNG PHÒNG", "GIÁM ĐỐC", "HIỆU TRƯỞNG", "CHỦ TỊCH", "BỘ TRƯỞNG", "THỨ TRƯỞNG", "CỤC TRƯỞNG",
+                  "VỤ TRƯỞNG", "TRƯỞNG BAN", "CHÁNH VĂN PHÒNG", "THỦ TƯỚNG")
+_ISSUE_CUES = (("ban", "hanh"), ("so", "hieu"), ("issued",), ("signed",), ("number",))
+
+
+@dataclass(frozen=True)
+class Fact:
+    """Where a document states one of its facts: `chunk.text[start:end]`."""
+
+    chunk: Chunk
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Stated:
+    """A fact as an answer (its passage is the chunk stating it), with what the combiner weighs."""
+
+    answer: Answer
+    fact: str
+    describes: float
+
+
+def asked(info: QueryInfo) -> str | None:
+    """The fact a question asks of a directive: "signer", "date" (of issue) or "number"; None when it asks
+    something else (a figure, a place, the date of an event, a document it names by number)."""
+    words = tuple(t for *_, t in spelled_words(fold(info.text)))
+    if info.doc_numbers:
+        return None                # a document it names: its facts, if it is indexed, are in the passages cited
+    if answering.asks_signer(info):
+        return "signer"
+    if info.question_type == "date":
+        return "date" if any(spans.has_phrase(words, cue) for cue in _ISSUE_CUES) else None
+    if info.question_type == "document" or spans.has_phrase(words, ("so", "hieu")):
+        return "number"
+    return None
+
+
+def describes(info: QueryInfo, document: DocumentInfo) -> float:
+    """Weighted share of the question's words that the document's own description holds."""
+    terms = answering.question_terms(info)
+    total = sum(terms.values())
+    if not total:
+        return 0.0
+    day = "/".join(reversed(document.date.split("-"))) if document.date else None
+    described = " ".join(filter(None, (document.title, document.doc_type, document.issuer, document.place,
+                                       document.number, day, document.level, *document.school_years)))
+    held = {t for *_, t in spelled_words(fold(described))}
+    return sum(w for t, w in terms.items() if t in held) / total
+
+
+def described(info: QueryInfo, citations: list[SearchResult]) -> list[tuple[SearchResult, float]]:
+    """Each cited document (by its first passage) with how much of the question it describes, the best
+    described first (the higher ranked on a tie)."""
+    seen: dict[str, SearchResult] = {}
+    for result in citations:
+        seen.setdefault(result.document.id, result)
+    scored = [(result, describes(info, result.document)) for result in seen.values()]
+    return sorted(scored, key=lambda s: (-s[1], s[0].rank))
+
+
+def locate(fact: str, document: DocumentInfo, first: list[Chunk], signed: list[Chunk]) -> Fact | None:
+    """Where the document states `fact`: in its `first` passages (number, date) or, for the signer, in the
+    passages holding a signing title (`signed`, in document order)."""
+    if fact == "number" and document.number:
+        return next((Fact(c, s, e) for c in first for s, e, code in find_document_numbers(c.text)
+                     if code == document.number), None)
+    if fact == "date" and document.date:
+        return next((Fact(c, m.start(), m.end()) for c in first for m in ISSUE_DATE.finditer(fold(c.text))
+                     if date_iso(m) == document.date), None)
+    if fact == "signer":
+        return next((found for c in reversed(signed) if (found := _signer(c)) is not None), None)
+    return None
+
+
+def _signer(chunk: Chunk) -> Fact | None:
+    """The name under the last signing title of the passage ("KT. TRƯỞNG PHÒNG / PHÓ TRƯỞNG PHÒNG / Nguyễn
+    Xuân Thạch"), or on its line ("GIÁM ĐỐC Nguyễn Huy Hoàng")."""
+    text = chunk.text
+    titles = sorted((m for t in SIGNING_TITLES for m in _occurrences(text, t)), reverse=True)
+    for _, after in titles:
+        end = text.find("\n", after)
+        start, lines = after, 0
+        while lines <= SIGNATURE_LINES:
+            end = len(text) if end < 0 else end
+            if (name := spans.name_at_end(text, start, end)) is not None:
+                return Fact(chunk, *name)
+            if end >= len(text):
+                break
+            start, end, lines = end + 1, text.find("\n", end + 1), lines + 1
+    return None
+
+
+def _occurrences(text: str, title: str) -> list[tuple[int, int]]:
+    out, at = [], text.find(title)
+    while at >= 0:
+        out.append((at, at + len(title)))
+        at = text.find(title, at + 1)
+    return out
