@@ -6,9 +6,10 @@ its list items); each candidate answer is labelled correct when it holds every a
 (search_api.confidence.FEATURES) and the probability an answer must reach are fitted on the other folds
 and applied to this one, so every figure below is held out: answer accuracy on answerable queries,
 abstention on unanswerable ones, the expected calibration error of the stated confidence, a reliability
-diagram and a coverage/accuracy curve (PNG). Three systems side by side, from the same asks: the
-combiner with the reader ("combined"), the combiner fitted without the reader's candidate and features
-("no reader"), and the former fixed threshold on the rule-based answerer's own score ("rule"). The
+diagram and a coverage/accuracy curve (PNG). Four systems side by side, from the same asks: the
+combiner with every candidate ("combined"), the combiner fitted without the reader's candidate and
+features ("no reader"), without the reader's nor the document facts' ("no facts", search_api.facts),
+and the former fixed threshold on the rule-based answerer's own score ("rule"). The
 ceiling says how many answerable questions an extractive answer could get right at all: every key in a
 passage read, and some candidate holding them.
 
@@ -19,8 +20,9 @@ split's.
 
     python -m eval.calibration [--queries eval/queries.jsonl] [--report DIR] [--splits N] [--fit]
 
-`--fit` also refits the better of "combined" and "no reader" (held-out answer accuracy plus abstention,
-mean over the splits) on every query and writes search_api/combiner.json, the combiner `ask` ships.
+`--fit` also refits the best of "combined", "no reader" and "no facts" (held-out answer accuracy plus
+abstention, mean over the splits) on every query and writes search_api/combiner.json, the combiner `ask`
+ships.
 """
 from __future__ import annotations
 
@@ -43,7 +45,7 @@ REPO = Path(__file__).resolve().parent.parent
 BINS = 10
 WRONG_COST = 1.0            # a wrong answer costs as much as a right one gains; abstaining costs nothing
 RULE_THRESHOLD = 0.72       # the former answerer's fixed threshold (search_api.answer.ABSTAIN_BELOW)
-NAMES = ("combined", "no reader", "rule")   # the systems reported side by side
+NAMES = ("combined", "no reader", "no facts", "rule")   # the systems reported side by side
 REPEATED = ("answer_accuracy", "list_accuracy", "abstention_accuracy", "ece")
 
 
@@ -110,11 +112,12 @@ class System:
         return index, asked.features[index][:, columns] if len(index) else np.zeros((0, len(columns)))
 
 
-def systems() -> tuple[System, System]:
-    from search_api.confidence import FEATURES, READER_FEATURES
+def systems() -> tuple[System, ...]:
+    from search_api.confidence import FACT_FEATURES, FEATURES, READER_FEATURES
 
     return (System("combined", FEATURES),
-            System("no reader", tuple(f for f in FEATURES if f not in READER_FEATURES)))
+            System("no reader", tuple(f for f in FEATURES if f not in READER_FEATURES)),
+            System("no facts", tuple(f for f in FEATURES if f not in READER_FEATURES + FACT_FEATURES)))
 
 
 @dataclass(frozen=True)
@@ -276,7 +279,7 @@ def calibrate(asked: list[Asked], k: int = 5, report: Path | None = None, splits
                       "answer_right": _ratio(sum(bool(a.correct.any()) for a in answerable), len(answerable)),
                       **{f"{source}_right": _ratio(sum(any(ok for ok, s in zip(a.correct, a.sources) if s == source)
                                                        for a in answerable), len(answerable))
-                         for source in ("rule", "reader")}}
+                         for source in ("rule", "reader", "facts")}}
     latencies = sorted(a.latency_ms for a in asked)
     out["candidates_latency_ms"] = {"p50": round(float(np.percentile(latencies, 50)), 1),
                                     "p95": round(float(np.percentile(latencies, 95)), 1)}
@@ -338,7 +341,7 @@ def lines(out: dict) -> list[str]:
     ceiling = out["ceiling"]
     text.append(f"ceiling on answerable questions: every key in a passage read {ceiling['keys_in_passages_read']:.3f}, "
                 f"some candidate right {ceiling['answer_right']:.3f} (rule-based {ceiling['rule_right']:.3f}, "
-                f"reader {ceiling['reader_right']:.3f})")
+                f"reader {ceiling['reader_right']:.3f}, document facts {ceiling['facts_right']:.3f})")
     lat = out["candidates_latency_ms"]
     text.append(f"retrieve + answer + read per question: p50 {lat['p50']:.0f} ms, p95 {lat['p95']:.0f} ms")
     text.append(f"shipped: {out['shipped']}")
@@ -346,12 +349,12 @@ def lines(out: dict) -> list[str]:
 
 
 def shipped_system(out: dict) -> str:
-    """The combiner `ask` ships: the one with the higher held-out answer accuracy plus abstention, mean
-    over the fold splits (the simpler one, without the reader, on a tie)."""
+    """The combiner `ask` ships: the one with the highest held-out answer accuracy plus abstention, mean
+    over the fold splits (the simplest on a tie: without document facts, then without the reader)."""
     def merit(name: str) -> float:
         repeated = out[name]["over_splits"]
         return repeated["answer_accuracy"]["mean"] + repeated["abstention_accuracy"]["mean"]
-    return max(("no reader", "combined"), key=merit)
+    return max(("no facts", "no reader", "combined"), key=merit)
 
 
 def fit_all(asked: list[Asked], out: dict) -> Path:
