@@ -181,10 +181,12 @@ class SearchService:
         if wanted is None:
             return []
         store = self._current().reader
-        for cited, coverage in facts.described(info, citations):
-            doc_id = cited.document.id
-            first = store.first_chunks(doc_id, facts.HEADER_PASSAGES) if wanted != "signer" else []
-            signed = store.last_chunks_with(doc_id, facts.SIGNING_TITLES, facts.SIGNATURE_PASSAGES) \
+        opened = [(cited, store.first_chunks(cited.document.id, facts.HEADER_PASSAGES))
+                  for cited in facts.cited_documents(citations)]
+        described = sorted(((facts.describes(info, cited.document, first), cited, first) for cited, first in opened),
+                           key=lambda d: (-d[0], d[1].rank))
+        for coverage, cited, first in described:
+            signed = store.last_chunks_with(cited.document.id, facts.SIGNING_TITLES, facts.SIGNATURE_PASSAGES) \
                 if wanted == "signer" else []
             found = facts.locate(wanted, cited.document, first, signed)
             if found is None:

@@ -24,6 +24,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 QUESTION = "Tỷ lệ học sinh THCS bỏ học năm học 2020-2021 là bao nhiêu?"
 LIST_QUESTION = "Sở phối hợp với Vụ GDTrH tập huấn cho hiệu trưởng những nội dung gì?"
 UNANSWERABLE = "Giá vé máy bay từ Hà Nội đi Đà Nẵng tháng này là bao nhiêu?"   # out of domain
+SIGNER_QUESTION = "Ai ký thông báo kết luận hội nghị của Sở GD&ĐT Sơn La?"   # the directive's own fact
 
 
 @pytest.fixture(scope="module")
@@ -121,6 +122,18 @@ def test_question_shows_the_answer_box(page) -> None:
     box.scroll_into_view_if_needed()
     shot(page, "answer.png")
     box.screenshot(path=str(ARTIFACTS / "answer-box.png"))
+
+
+def test_who_signed_a_directive_is_answered_from_its_signature_block(page) -> None:
+    page.goto("/?q=" + quote(SIGNER_QUESTION))
+    box = page.locator("section.answer")
+    box.wait_for()
+    assert box.locator(".answer-text").inner_text().strip() == "Nguyễn Huy Hoàng"
+    assert box.locator("mark.answer-span").inner_text().strip() == "Nguyễn Huy Hoàng"
+    assert "GIÁM ĐỐC" in box.locator("blockquote.passage").inner_text()      # the signature block it is read from
+    assert "Kết luận Hội nghị" in box.locator("p.cite a.title").inner_text()  # and the directive it closes
+    box.scroll_into_view_if_needed()
+    shot(page, "answer-signer.png")
 
 
 def test_list_question_shows_the_items_as_a_list_with_citation_links(page) -> None:
