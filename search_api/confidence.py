@@ -5,10 +5,10 @@ answer at all.
 Each candidate (with a list's items when it heads a list) is described by a few numbers: its own score,
 the reader's span-vs-no-answer margin, whether the two answerers agree, the retrieval scores and their
 margin, the passage it came from, its length, the kind of question, whether the question asks for a list
-and a list was found under the answer; a document's own fact (search_api.facts) adds how much of the
-question the document's description covers. A logistic
-regression turns them into the probability that the candidate is right; the most probable one is given
-when that probability reaches the fitted threshold, otherwise `ask` says the directives do not answer.
+and a list was found under the answer; a directive's own fact (search_api.facts) adds how much of the
+question the directive's description covers. A logistic regression turns them into the probability that
+the candidate is right; the most probable one is given when that probability reaches the fitted
+threshold, otherwise `ask` says the directives do not answer.
 Weights, scaling and threshold are fitted by `eval/calibration.py` on eval/queries.jsonl, and that
 module reports every figure from 5-fold cross-validation: each fold is scored by a combiner fitted on
 the other four. The shipped fit (all folds) is `combiner.json` here.
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,9 +49,9 @@ class Candidate:
 
 
 def candidates(info: QueryInfo, citations: list[SearchResult], rule: Answer | None, rule_confidence: float,
-               spans: list[Span], read: list[str], stated: Sequence[Stated] = ()) -> list[Candidate]:
-    """The rule-based answer, the reader's best span and each cited document's fact `stated`, each with
-    its features (none without passages).
+               spans: list[Span], read: list[str], stated: Stated | None = None) -> list[Candidate]:
+    """The rule-based answer, the reader's best span and the directive's own fact `stated`, each with its
+    features (none without passages).
 
     `spans` are the reader's best span per passage of `read` (what it read of the first passages: a
     table row's display, else the passage text). An answer that heads a list carries the list's items
@@ -77,7 +76,7 @@ def candidates(info: QueryInfo, citations: list[SearchResult], rule: Answer | No
     made: list[tuple[str, Answer | None, float, Stated | None]] = [
         ("rule", rule, rule_confidence, None),
         ("reader", read_answer, 1 / (1 + math.exp(-best.margin)) if best else 0.0, None),
-        *(("facts", fact.answer, 0.0, fact) for fact in stated)]
+        ("facts", stated.answer if stated else None, 0.0, stated)]
     for source, answer, own, fact in made:
         if answer is None:
             continue

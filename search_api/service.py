@@ -174,12 +174,12 @@ class SearchService:
         spans = self.reader.read(info.restored or info.text, read) if read else []  # diacritics restored
         return search, candidates(info, citations, rule, rule_confidence, spans, read, self._stated(info, citations))
 
-    def _stated(self, info: QueryInfo, citations: list[SearchResult]) -> list[facts.Stated]:
+    def _stated(self, info: QueryInfo, citations: list[SearchResult]) -> facts.Stated | None:
         """The number, date or signer the question asks of the cited directive it describes best, where
         that directive states it (search_api.facts)."""
         wanted = facts.asked(info)
         if wanted is None:
-            return []
+            return None
         store = self._current().reader
         opened = [(cited, store.first_chunks(cited.document.id, facts.HEADER_PASSAGES))
                   for cited in facts.cited_documents(citations)]
@@ -196,8 +196,8 @@ class SearchService:
                 passage = _passage(found.chunk, cited.document, cited.rank, cited.score, info)
             answer = Answer(text=found.chunk.text[found.start:found.end], span=(found.start, found.end),
                             passage=passage)
-            return [facts.Stated(answer, wanted, coverage)]
-        return []
+            return facts.Stated(answer, wanted, coverage)
+        return None
 
     @property
     def reader(self) -> Reader:

@@ -95,7 +95,7 @@ def test_a_fact_is_a_candidate_with_its_own_features() -> None:
     start = CLOSING.index("Nguyễn")
     info = analyze("Ai ký hướng dẫn nhiệm vụ THCS của An Lão?")
     stated = facts.Stated(Answer(text="Nguyễn Xuân Thạch", span=(start, len(CLOSING)), passage=passage), "signer", 0.8)
-    [fact] = candidates(info, [passage], None, 0.0, [], [], [stated])
+    [fact] = candidates(info, [passage], None, 0.0, [], [], stated)
     assert fact.source == "facts" and fact.answer.text == "Nguyễn Xuân Thạch"
     assert fact.features["fact"] == 1.0 and fact.features["describes"] == 0.8
     assert fact.features["passage_rank"] == 3.0 and set(fact.features) == set(FEATURES)
