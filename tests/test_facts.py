@@ -30,6 +30,7 @@ def chunk(text: str, ordinal: int) -> Chunk:
     ("Who signed the An Lao lower secondary guidance?", "signer"),
     ("Hướng dẫn nhiệm vụ THCS của An Lão ban hành ngày nào?", "date"),
     ("Số hiệu văn bản hướng dẫn nhiệm vụ THCS An Lão là gì?", "number"),
+    ("Hướng dẫn nhiệm vụ THCS của An Lão có số, ký hiệu gì?", "number"),
 ])
 def test_which_fact_a_question_asks_of_a_directive(question: str, fact: str) -> None:
     assert facts.asked(analyze(question)) == fact
@@ -38,6 +39,7 @@ def test_which_fact_a_question_asks_of_a_directive(question: str, fact: str) -> 
 @pytest.mark.parametrize("question", [
     "Công văn 3089/BGDĐT-GDTrH ban hành ngày nào?",       # another document's date: read in the passage citing it
     "Khi nào Phòng Giáo dục An Lão tổ chức hội nghị thi đua?",  # the date of an event, not of the directive
+    "Văn bản nào quy định vị trí việc làm trong trường THCS?",  # the document cited on it, not this one
     "phòng GD An Lão hướng dẫn năm học 2024-2025",       # a search for the directive itself
     "Tỷ lệ học sinh bỏ học THCS năm học 2024-2025 là bao nhiêu?",
     "Đăng ký thi đua ở đâu?",
