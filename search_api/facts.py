@@ -16,6 +16,7 @@ which also sees that coverage.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from indexer.header import ISSUE_DATE
@@ -36,6 +37,7 @@ SIGNATURE_LINES = 4        # the name follows its title within this many lines
 # Titles a directive is signed under, as its signature block writes them ("PHÓ TRƯỞNG PHÒNG" holds one).
 SIGNING_TITLES = ("TRƯỞNG PHÒNG", "GIÁM ĐỐC", "HIỆU TRƯỞNG", "CHỦ TỊCH", "BỘ TRƯỞNG", "THỨ TRƯỞNG", "CỤC TRƯỞNG",
                   "VỤ TRƯỞNG", "TRƯỞNG BAN", "CHÁNH VĂN PHÒNG", "THỦ TƯỚNG")
+_SIGNING = re.compile("|".join(map(re.escape, SIGNING_TITLES)))
 _ISSUE_CUES = (("ban", "hanh"), ("so", "hieu"), ("issued",), ("signed",), ("number",))
 _NUMBER_CUES = (("so", "hieu"), ("ky", "hieu"), ("ki", "hieu"))
 
@@ -73,11 +75,11 @@ def asked(info: QueryInfo) -> str | None:
     return None
 
 
-def describes(info: QueryInfo, document: DocumentInfo, first: list[Chunk]) -> float:
-    """Weighted share of the question's words that the document's own description holds: its metadata and
-    its first passage (header and title, or the opening sentence where a file lost its header)."""
+def describes(terms: dict[str, float], document: DocumentInfo, first: list[Chunk]) -> float:
+    """Weighted share of the question's words (`terms`, answer.question_terms) that the document's own
+    description holds: its metadata and its first passage (header and title, or the opening sentence
+    where a file lost its header)."""
     opening = " ".join(c.text for c in first[:OPENING_PASSAGES])
-    terms = answering.question_terms(info)
     total = sum(terms.values())
     if not total:
         return 0.0
@@ -114,23 +116,14 @@ def _signer(chunk: Chunk) -> Fact | None:
     """The name under the last signing title of the passage ("KT. TRƯỞNG PHÒNG / PHÓ TRƯỞNG PHÒNG / Nguyễn
     Xuân Thạch"), or on its line ("GIÁM ĐỐC Nguyễn Huy Hoàng")."""
     text = chunk.text
-    titles = sorted((m for t in SIGNING_TITLES for m in _occurrences(text, t)), reverse=True)
-    for _, after in titles:
-        end = text.find("\n", after)
-        start, lines = after, 0
-        while lines <= SIGNATURE_LINES:
+    for title in reversed(list(_SIGNING.finditer(text))):
+        start = title.end()
+        for _ in range(SIGNATURE_LINES + 1):             # the rest of the title's line, then the lines under it
+            end = text.find("\n", start)
             end = len(text) if end < 0 else end
             if (name := spans.name_at_end(text, start, end)) is not None:
                 return Fact(chunk, *name)
-            if end >= len(text):
+            if end == len(text):
                 break
-            start, end, lines = end + 1, text.find("\n", end + 1), lines + 1
+            start = end + 1
     return None
-
-
-def _occurrences(text: str, title: str) -> list[tuple[int, int]]:
-    out, at = [], text.find(title)
-    while at >= 0:
-        out.append((at, at + len(title)))
-        at = text.find(title, at + 1)
-    return out

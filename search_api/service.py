@@ -180,10 +180,10 @@ class SearchService:
         wanted = facts.asked(info)
         if wanted is None:
             return None
-        store = self._current().reader
+        store, terms = self._current().reader, answering.question_terms(info)
         opened = [(cited, store.first_chunks(cited.document.id, facts.HEADER_PASSAGES))
                   for cited in facts.cited_documents(citations)]
-        described = sorted(((facts.describes(info, cited.document, first), cited, first) for cited, first in opened),
+        described = sorted(((facts.describes(terms, cited.document, first), cited, first) for cited, first in opened),
                            key=lambda d: (-d[0], d[1].rank))
         for coverage, cited, first in described:
             signed = store.last_chunks_with(cited.document.id, facts.SIGNING_TITLES, facts.SIGNATURE_PASSAGES) \
